@@ -1,0 +1,123 @@
+"""The engine's public face: load rulesets, resolve one, evaluate a question.
+
+    from engine import Engine
+    eng = Engine.default()
+    res = eng.evaluate("opsigelse", case, ruleset="syddanmark-2021")
+    res = eng.evaluate("opsigelse", case, region="syddanmark", dato="2021-03-01")
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+from .catalogue import catalogue
+from .errors import InvalidCase, NotRegulated
+from .registry import Registry
+from .result import Result, typed_output
+from .ruleset import RuleQuestion, Ruleset
+
+#: The case field whose date picks the ruleset when no ``dato`` is given
+#: ("beslutningsåret": the date of the decision the question is about).
+DECISION_DATE_FIELD = {
+    "opsigelse": "opsigelsesdato", "lukning": "beslutningsdato", "kapacitet": "ikrafttraedelse",
+    "overtagelse": "dato", "takstaendring": "vedtagelsesdato", "afregning": "fakturadato",
+}
+
+
+def embedded_rulesets() -> Path:
+    """Folder of the rulesets that ship with the package."""
+    return Path(str(resources.files("rammeaftale_rulesets")))
+
+
+class Engine:
+    """Compiled rulesets plus the evaluation entry points."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    @classmethod
+    def default(cls) -> "Engine":
+        """The embedded rulesets (``rulesets/`` of the distribution)."""
+        return cls.from_path(embedded_rulesets())
+
+    @classmethod
+    def from_path(cls, *paths: Path | str) -> "Engine":
+        """Rulesets from one or more folders (a ruleset folder or a folder of them)."""
+        return cls(Registry.load(Path(p) for p in paths))
+
+    # -- resolving -----------------------------------------------------------
+
+    def ruleset(self, ruleset: str | None = None, *, region: str | None = None,
+                dato: str | _dt.date | None = None) -> Ruleset:
+        """The ruleset by id, or the one covering ``dato`` in ``region``."""
+        if ruleset:
+            return self.registry.get(ruleset)
+        if not region or dato is None:
+            raise InvalidCase("angiv enten ruleset eller både region og dato", path="ruleset")
+        return self.registry.resolve(region, _parse_date(dato, "dato"))
+
+    def rulesets(self) -> list[Ruleset]:
+        return list(self.registry.rulesets.values())
+
+    # -- evaluating ----------------------------------------------------------
+
+    def evaluate(self, question: str, case: Mapping[str, Any], *, ruleset: str | None = None,
+                 region: str | None = None, dato: str | _dt.date | None = None, trace: bool = True) -> Result:
+        """Answer ``question`` for ``case`` under the chosen ruleset."""
+        spec = catalogue().get(question)
+        if spec is None:
+            raise InvalidCase(f"ukendt spørgsmål '{question}'; kendte: {', '.join(catalogue())}", path="question")
+        values = spec.coerce_case(case)
+        if not ruleset and dato is None and region:
+            dato = values.get(DECISION_DATE_FIELD.get(question, ""))
+            if dato is None:
+                raise InvalidCase("angiv dato (beslutningsdatoen), så regelsættet kan vælges", path="dato")
+        chosen = self.ruleset(ruleset, region=region, dato=dato)
+        rule = self._question(chosen, question, values)
+        ctx = rule.run(values, trace)
+        warnings = _status_warnings(chosen, rule) + ctx.warnings
+        return Result(question=question, ruleset=chosen.id, status=chosen.status,
+                      output=typed_output(spec.outputs, ctx.values["__output__"]),
+                      trace=ctx.trace or [], warnings=warnings)
+
+    def _question(self, chosen: Ruleset, question: str, values: Mapping[str, Any]) -> RuleQuestion:
+        rule = chosen.questions.get(question)
+        if rule is None:
+            reason = chosen.unregulated.get(question)
+            text = reason["begrundelse"] if reason else "regelsættet indeholder ingen regler om spørgsmålet"
+            source = f" (kilde: {reason['kilde']})" if reason and reason.get("kilde") else ""
+            raise NotRegulated(f"{chosen.id} regulerer ikke '{question}': {text}{source}")
+        day = values.get(DECISION_DATE_FIELD.get(question, ""))
+        if isinstance(day, _dt.date) and not _within(day, rule.valid_from, rule.valid_to):
+            raise NotRegulated(f"reglen for '{question}' ({rule.owner}) gælder {rule.valid_from or '…'}–"
+                               f"{rule.valid_to or '…'}, ikke {day.isoformat()}")
+        return rule
+
+
+def _within(day: _dt.date, start: _dt.date | None, end: _dt.date | None) -> bool:
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
+def _status_warnings(ruleset: Ruleset, rule: RuleQuestion) -> list[str]:
+    out = []
+    if ruleset.status != "vedtaget":
+        reason = f" {ruleset.status_reason}" if ruleset.status_reason else ""
+        out.append(f"Regelsættet {ruleset.id} har status '{ruleset.status}': resultatet bygger på en tekst, "
+                   f"der ikke er endeligt vedtaget.{reason}")
+    if rule.owner != ruleset.id:
+        out.append(f"Spørgsmålet besvares af de fælles regler i '{rule.owner}'.")
+    return out
+
+
+def _parse_date(value: str | _dt.date, path: str) -> _dt.date:
+    if isinstance(value, _dt.date):
+        return value
+    try:
+        return _dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidCase(f"'{path}' skal være en dato ÅÅÅÅ-MM-DD (fik '{value}')", path=path) from None
+
+

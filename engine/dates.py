@@ -1,0 +1,139 @@
+"""Calendar arithmetic for notice periods (no business days).
+
+The agreements count in "løbende måned", months and days.  Adding months to a
+date whose day does not exist in the target month (31 January + 1 month) has
+no single answer, so the rule is a parameter that each ruleset declares —
+the engine never picks one silently:
+
+* ``afkort``  — clip to the month's last day (31 Jan + 1 md = 28/29 Feb);
+* ``overloeb`` — carry the surplus days into the next month (= 3/2 Mar).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as _dt
+
+MONTH_RULES = ("afkort", "overloeb")
+
+
+def month_end(day: _dt.date) -> _dt.date:
+    """Last day of ``day``'s month ("løbende måned")."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def is_month_end(day: _dt.date) -> bool:
+    return day == month_end(day)
+
+
+def add_months(day: _dt.date, months: int, rule: str) -> _dt.date:
+    """``day`` plus whole calendar months under the declared end-of-month rule."""
+    if rule not in MONTH_RULES:
+        raise ValueError(f"ukendt månedsregel {rule!r}; brug {' eller '.join(MONTH_RULES)}")
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    if day.day <= last:
+        return _dt.date(year, month + 1, day.day)
+    if rule == "afkort":
+        return _dt.date(year, month + 1, last)
+    return _dt.date(year, month + 1, last) + _dt.timedelta(days=day.day - last)
+
+
+def add_days(day: _dt.date, days: int) -> _dt.date:
+    return day + _dt.timedelta(days=days)
+
+
+def days_in_year(year: int) -> int:
+    return 366 if calendar.isleap(year) else 365
+
+
+# --- Notice periods written as the agreements write them -------------------
+
+_NUMBER_WORDS = {"en": 1, "et": 1, "én": 1, "ét": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5,
+                 "seks": 6, "syv": 7, "otte": 8, "ni": 9, "ti": 10, "elleve": 11, "tolv": 12}
+_UNITS = {"måned": "m", "måneder": "m", "md": "m", "mdr": "m", "dag": "d", "dage": "d"}
+MAX_PERIOD = 1200  # months or days in one term; more is a typo, not a rule
+
+
+class PeriodSyntaxError(ValueError):
+    """A notice period text that does not follow the documented grammar."""
+
+
+class Frist:
+    """A notice period such as ``løbende måned + 1 måned`` or ``30 dage``.
+
+    Grammar (case-insensitive; ``plus`` and ``+`` are the same; numbers as digits
+    or the words en…tolv)::
+
+        frist  := ["løbende måned"] { ("+"|"plus") N enhed } | N enhed { ... }
+        enhed  := måned | måneder | dag | dage
+
+    ``løbende måned`` runs to the end of the month the notice is given in;
+    each further month then ends at a month's end too.  Plain months count
+    from the notice date under the ruleset's end-of-month rule.
+    """
+
+    __slots__ = ("text", "running_month", "months", "days")
+
+    def __init__(self, text: str) -> None:
+        self.text = text.strip()
+        self.running_month, self.months, self.days = _parse_period(self.text)
+
+    def __repr__(self) -> str:
+        return f"Frist({self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Frist) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def key(self) -> tuple[bool, int, int]:
+        return (self.running_month, self.months, self.days)
+
+    def last_day(self, notice: _dt.date, rule: str) -> _dt.date:
+        """Last day paid for notice given on ``notice`` ("til og med")."""
+        if self.running_month:
+            end = month_end(add_months(notice.replace(day=1), self.months, "afkort"))
+        else:
+            end = add_months(notice, self.months, rule)
+        return add_days(end, self.days)
+
+
+def _parse_period(text: str) -> tuple[bool, int, int]:
+    words = text.lower().replace("+", " + ").replace(",", " ").replace(".", " ").split()
+    running = False
+    if words[:2] == ["løbende", "måned"]:
+        running, words = True, words[2:]
+    months = days = 0
+    expect_term = not running
+    i = 0
+    while i < len(words):
+        if words[i] in ("+", "plus"):
+            i += 1
+            expect_term = True
+            continue
+        if not expect_term or i + 1 >= len(words):
+            raise PeriodSyntaxError(f"kan ikke læse fristen '{text}'")
+        count = _number(words[i], text)
+        unit = _UNITS.get(words[i + 1])
+        if unit is None:
+            raise PeriodSyntaxError(f"ukendt enhed '{words[i + 1]}' i fristen '{text}' (brug måned(er) eller dag(e))")
+        if unit == "m":
+            months += count
+        else:
+            days += count
+        i += 2
+        expect_term = False
+    if not running and months == 0 and days == 0:
+        raise PeriodSyntaxError(f"kan ikke læse fristen '{text}'")
+    return running, months, days
+
+
+def _number(word: str, text: str) -> int:
+    if word in _NUMBER_WORDS:
+        return _NUMBER_WORDS[word]
+    if word.isdigit() and int(word) <= MAX_PERIOD:
+        return int(word)
+    raise PeriodSyntaxError(f"'{word}' er ikke et antal i fristen '{text}'")

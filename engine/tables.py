@@ -1,0 +1,179 @@
+"""Decision tables: rows of conditions over named columns, with a hit policy.
+
+A cell is one of
+
+* a value — the column must equal it;
+* a list — the column must equal one of them;
+* ``{fra: a, over: a, til: b, under: b}`` — a numeric interval
+  (``fra``/``til`` include the bound, ``over``/``under`` exclude it);
+* ``"-"`` or an absent column — anything.
+
+Under the ``unik`` hit policy two rows that could match the same input are an
+error found when the ruleset loads, so overlaps are fixed by the author, not
+discovered by a citizen.  ``foerste`` takes the first matching row in order.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import combinations
+from typing import Any, Mapping, Sequence
+
+ANY = "-"
+_BOUND_KEYS = {"fra", "over", "til", "under"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A predicate on one column: a set of values, an interval, or anything."""
+
+    values: frozenset[Any] | None = None          # equality / membership
+    low: Decimal | None = None
+    low_open: bool = False
+    high: Decimal | None = None
+    high_open: bool = False
+
+    @property
+    def is_any(self) -> bool:
+        return self.values is None and self.low is None and self.high is None
+
+    @property
+    def is_interval(self) -> bool:
+        return self.values is None and not self.is_any
+
+    def matches(self, value: Any) -> bool:
+        if self.values is not None:
+            return value in self.values
+        if self.is_any:
+            return True
+        if value is None or isinstance(value, (bool, str, _dt.date)):
+            return False
+        return self._in_interval(Decimal(value))
+
+    def _in_interval(self, value: Decimal) -> bool:
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            return False
+        if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
+            return False
+        return True
+
+    def overlaps(self, other: "Cell") -> bool:
+        if self.is_any or other.is_any:
+            return True
+        if self.values is not None and other.values is not None:
+            return bool(self.values & other.values)
+        if self.values is not None:
+            return any(other.matches(v) for v in self.values)
+        if other.values is not None:
+            return any(self.matches(v) for v in other.values)
+        return _intervals_overlap(self, other)
+
+    def describe(self) -> str:
+        if self.is_any:
+            return "alle"
+        if self.values is not None:
+            return " | ".join(sorted(map(str, self.values)))
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.low_open else '≥'} {self.low}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.high_open else '≤'} {self.high}")
+        return " og ".join(parts)
+
+
+def _intervals_overlap(a: Cell, b: Cell) -> bool:
+    low, low_open = _max_low(a, b)
+    high, high_open = _min_high(a, b)
+    if low is None or high is None:
+        return True
+    return low < high or (low == high and not low_open and not high_open)
+
+
+def _max_low(a: Cell, b: Cell) -> tuple[Decimal | None, bool]:
+    if a.low is None:
+        return b.low, b.low_open
+    if b.low is None or a.low > b.low:
+        return a.low, a.low_open
+    if b.low > a.low:
+        return b.low, b.low_open
+    return a.low, a.low_open or b.low_open
+
+
+def _min_high(a: Cell, b: Cell) -> tuple[Decimal | None, bool]:
+    if a.high is None:
+        return b.high, b.high_open
+    if b.high is None or a.high < b.high:
+        return a.high, a.high_open
+    if b.high < a.high:
+        return b.high, b.high_open
+    return a.high, a.high_open or b.high_open
+
+
+def parse_cell(raw: Any) -> Cell:
+    """Build a :class:`Cell` from its YAML form; raises ValueError."""
+    if raw == ANY:
+        return Cell()
+    if isinstance(raw, list):
+        return Cell(values=frozenset(_normalise(v) for v in raw))
+    if isinstance(raw, Mapping):
+        unknown = set(raw) - _BOUND_KEYS
+        if unknown:
+            raise ValueError(f"ukendt grænse '{sorted(unknown)[0]}' (brug fra, over, til, under)")
+        if "fra" in raw and "over" in raw or "til" in raw and "under" in raw:
+            raise ValueError("brug enten fra eller over, og enten til eller under")
+        low = raw.get("fra", raw.get("over"))
+        high = raw.get("til", raw.get("under"))
+        return Cell(low=None if low is None else Decimal(low), low_open="over" in raw,
+                    high=None if high is None else Decimal(high), high_open="under" in raw)
+    return Cell(values=frozenset([_normalise(raw)]))
+
+
+def _normalise(value: Any) -> Any:
+    """Numbers compare as Decimal whatever YAML made of them."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return Decimal(str(value))
+    return value
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row: its id, its cells (one per table column) and the raw row data."""
+
+    id: str
+    cells: tuple[Cell, ...]
+
+
+class Conditions:
+    """Rows over named columns with a hit policy — shared by tables and variants."""
+
+    def __init__(self, columns: Sequence[str], rows: Sequence[Row], policy: str) -> None:
+        self.columns = tuple(columns)
+        self.rows = tuple(rows)
+        self.policy = policy
+
+    def overlapping_pairs(self) -> list[tuple[Row, Row]]:
+        """Pairs of rows that some input could match both of."""
+        return [(a, b) for a, b in combinations(self.rows, 2)
+                if all(x.overlaps(y) for x, y in zip(a.cells, b.cells))]
+
+    def match(self, values: Sequence[Any]) -> Row | None:
+        """The matching row (first one under ``foerste``), or None."""
+        normalised = [_normalise(v) for v in values]
+        for row in self.rows:
+            if all(cell.matches(v) for cell, v in zip(row.cells, normalised)):
+                return row
+        return None
+
+    def known_values(self, column: str) -> list[str]:
+        """Values named for ``column`` in any row (for 'kendte værdier' messages)."""
+        index = self.columns.index(column)
+        found: set[str] = set()
+        for row in self.rows:
+            cell = row.cells[index]
+            if cell.values is not None:
+                found.update(str(v) for v in cell.values)
+        return sorted(found)

@@ -1,0 +1,154 @@
+"""Safe YAML loading that remembers where every value came from.
+
+Rulesets are edited by people, so every later error must be able to say
+``fil:linje``.  We therefore compose YAML to a node graph with PyYAML's safe
+loader (no object construction, no ``!!python`` tags) and convert the nodes
+ourselves, recording the line of every key and list item.  While converting we
+enforce the format's own rules, stricter than YAML's:
+
+* duplicate keys are errors (YAML silently keeps the last one);
+* aliases (``*anker``) are refused, which also makes alias bombs impossible;
+* only ``true``/``false`` are booleans (YAML 1.1 also reads ``no``/``on``);
+* numbers with a decimal point become ``Decimal``, never ``float``;
+* file size and nesting depth are bounded.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InvalidRuleset
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 40
+
+PathKey = tuple[Any, ...]
+
+
+@dataclass
+class Document:
+    """Plain data plus the line of every mapping key and list item."""
+
+    data: Any
+    file: str
+    lines: dict[PathKey, int] = field(default_factory=dict)
+
+    def line(self, path: PathKey = ()) -> int:
+        """Line of ``path``, or of its nearest located ancestor."""
+        path = tuple(path)
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def where(self, path: PathKey = ()) -> str:
+        """``file:line`` of ``path`` for error messages."""
+        return f"{self.file}:{self.line(path)}"
+
+
+def load_file(path: Path | str, display: str | None = None) -> Document:
+    """Load one YAML file safely; raise :class:`InvalidRuleset` with file:line."""
+    path = Path(path)
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidRuleset(f"kan ikke læse filen: {exc.strerror}", location=f"{name}:1") from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise InvalidRuleset(f"filen er for stor ({len(raw)} bytes; højst {MAX_FILE_BYTES})",
+                             location=f"{name}:1")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRuleset("filen er ikke UTF-8", location=f"{name}:1") from exc
+    return load_text(text, name)
+
+
+def load_text(text: str, name: str = "<tekst>") -> Document:
+    """Load YAML text; the same rules as :func:`load_file`."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise InvalidRuleset(f"YAML-syntaksfejl: {exc.problem or exc}", location=f"{name}:{line}") from exc
+    except yaml.YAMLError as exc:
+        raise InvalidRuleset(f"YAML-fejl: {exc}", location=f"{name}:1") from exc
+    except RecursionError as exc:
+        raise InvalidRuleset(f"for dyb indlejring (højst {MAX_DEPTH} niveauer)",
+                             location=f"{name}:1") from exc
+    doc = Document(data=None, file=name)
+    if node is not None:
+        doc.data = _Converter(doc).convert(node, (), 0)
+    return doc
+
+
+class _Converter:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.seen: set[int] = set()
+
+    def fail(self, node: yaml.Node, message: str) -> InvalidRuleset:
+        return InvalidRuleset(message, location=f"{self.doc.file}:{node.start_mark.line + 1}")
+
+    def convert(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"for dyb indlejring (højst {MAX_DEPTH} niveauer)")
+        if id(node) in self.seen:
+            raise self.fail(node, "YAML-aliaser (*navn) er ikke tilladt i regelsæt; skriv værdien ud")
+        self.seen.add(id(node))
+        self.doc.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise self.fail(key_node, "YAML-fletning (<<) er ikke tilladt i regelsæt")
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "en nøgle skal være en simpel værdi")
+            key = self._scalar(key_node)
+            if isinstance(key, (_dt.date, Decimal, bool)) or key is None:
+                key = key_node.value
+            if key in out:
+                raise self.fail(key_node, f"nøglen '{key}' står to gange i samme afsnit")
+            self.doc.lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = self.convert(value_node, path + (key,), depth + 1)
+        return out
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        tag, text = node.tag, node.value
+        if tag == "tag:yaml.org,2002:str":
+            return text
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:bool":
+            return {"true": True, "false": False}.get(text.lower(), text)
+        if tag == "tag:yaml.org,2002:int":
+            try:
+                return int(text.replace("_", ""), 0) if text.startswith(("0x", "0o")) else int(text.replace("_", ""))
+            except ValueError:
+                return text
+        if tag == "tag:yaml.org,2002:float":
+            try:
+                value = Decimal(text.replace("_", ""))
+            except InvalidOperation:
+                raise self.fail(node, f"'{text}' er ikke et tal, regelsæt må ikke bruge .inf/.nan") from None
+            if not value.is_finite():
+                raise self.fail(node, f"'{text}' er ikke et endeligt tal")
+            return value
+        if tag == "tag:yaml.org,2002:timestamp":
+            try:
+                return _dt.date.fromisoformat(text)
+            except ValueError:
+                raise self.fail(node, f"'{text}' er ikke en dato på formen ÅÅÅÅ-MM-DD") from None
+        raise self.fail(node, f"YAML-mærket {tag} er ikke tilladt i regelsæt")

@@ -1,0 +1,1 @@
+"""The embedded rulesets (data only): one folder per region and agreement period."""
