@@ -1,0 +1,181 @@
+"""The ``rammeaftale`` command line: the engine for people and scripts.
+
+Every command that answers a question has a readable Danish form and a
+``--json`` form that is exactly the library's ``to_dict()``; errors in JSON
+are ``{"error": {"kind", "message", "path"?}}`` with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from . import examples
+from .api import Engine, embedded_rulesets
+from .errors import EngineError, InvalidCase, RulesetErrors
+from .explain import explain, explain_error
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except EngineError as exc:
+        return report_error(exc, getattr(args, "json", False))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rammeaftale", description="Rammeaftalernes regler som data.")
+    parser.add_argument("--rulesets", action="append", type=Path, metavar="MAPPE",
+                        help="mappe med regelsæt (kan gentages; standard: de indbyggede)")
+    commands = parser.add_subparsers(title="kommandoer", metavar="KOMMANDO")
+    for register in COMMANDS:
+        register(commands)
+    return parser
+
+
+def load_engine(args: argparse.Namespace) -> Engine:
+    return Engine.from_path(*args.rulesets) if args.rulesets else Engine.default()
+
+
+def read_case(path: str) -> Any:
+    """A case from a JSON file ('-' = stdin), decimals kept exact."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text("utf-8")
+    except OSError as exc:
+        raise InvalidCase(f"kan ikke læse sagen {path}: {exc.strerror}", path="case") from None
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise InvalidCase(f"sagen {path} er ikke gyldig JSON: {exc.msg} (linje {exc.lineno})", path="case") from None
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def report_error(exc: EngineError, as_json: bool) -> int:
+    if as_json:
+        print_json({"error": exc.to_dict()})
+    else:
+        print(explain_error(exc), file=sys.stderr)
+    return EXIT_ERROR
+
+
+# --- commands ---------------------------------------------------------------------
+
+def _evaluate(commands: Any) -> None:
+    p = commands.add_parser("evaluate", help="besvar et spørgsmål for en sag")
+    p.add_argument("question", metavar="SPØRGSMÅL")
+    p.add_argument("--case", required=True, metavar="FIL", help="sagen som JSON ('-' = stdin)")
+    p.add_argument("--ruleset", metavar="ID")
+    p.add_argument("--region")
+    p.add_argument("--date", metavar="ÅÅÅÅ-MM-DD", help="beslutningsdatoen (standard: sagens dato)")
+    p.add_argument("--json", action="store_true", help="udskriv præcis resultatets to_dict()")
+    p.set_defaults(handler=cmd_evaluate)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    case = read_case(args.case)
+    result = load_engine(args).evaluate(args.question, case, ruleset=args.ruleset,
+                                        region=args.region, dato=args.date)
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        print(explain(result))
+    return EXIT_OK
+
+
+def _list(commands: Any) -> None:
+    p = commands.add_parser("list", help="vis regelsæt, perioder og status")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_list)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rulesets = sorted(load_engine(args).rulesets(), key=lambda r: (r.kind, r.region, r.valid_from))
+    if args.json:
+        print_json([r.summary() for r in rulesets])
+        return EXIT_OK
+    for r in rulesets:
+        kind = "" if r.kind == "aftale" else f" [{r.kind}]"
+        print(f"{r.id:<20} {r.region:<14} {r.valid_from} – {r.valid_to}  {r.status:<9}{kind}  {r.name}")
+        print(f"{'':<20} besvarer: {', '.join(sorted(r.questions)) or '–'}")
+    return EXIT_OK
+
+
+def _validate(commands: Any) -> None:
+    p = commands.add_parser("validate", help="kontrollér regelsæt (alle fejl med fil:linje)")
+    p.add_argument("paths", nargs="*", type=Path, metavar="STI")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_validate)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    paths = args.paths or args.rulesets or [embedded_rulesets()]
+    try:
+        engine = Engine.from_path(*paths)
+    except RulesetErrors as exc:
+        if args.json:
+            print_json({"ok": False, "errors": [e.to_dict() | {"location": e.location} for e in exc.errors]})
+        else:
+            for error in exc.errors:
+                print(f"{error.location}: {error.message}", file=sys.stderr)
+            print(f"{len(exc.errors)} fejl.", file=sys.stderr)
+        return EXIT_ERROR
+    ids = sorted(r.id for r in engine.rulesets())
+    if args.json:
+        print_json({"ok": True, "rulesets": ids})
+    else:
+        print(f"OK: {len(ids)} regelsæt uden fejl ({', '.join(ids)}).")
+    return EXIT_OK
+
+
+def _test(commands: Any) -> None:
+    p = commands.add_parser("test", help="kør regelsættenes egne eksempler")
+    p.add_argument("--ruleset", metavar="ID", help="kun dette regelsæt")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(handler=cmd_test)
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    engine = load_engine(args)
+    outcomes = [examples.run(engine, ex) for ex in examples.discover(engine)
+                if not args.ruleset or ex.ruleset == args.ruleset]
+    failed = [o for o in outcomes if not o.passed]
+    for outcome in outcomes:
+        if args.verbose or not outcome.passed:
+            mark = "ok  " if outcome.passed else "FEJL"
+            print(f"{mark} {outcome.example.id}  ({outcome.example.where})")
+            for problem in outcome.problems:
+                print(f"       {problem}")
+    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    return EXIT_OK if not failed else EXIT_ERROR
+
+
+def _demo(commands: Any) -> None:
+    p = commands.add_parser("demo", help="evaluér en rigtig sag pr. spørgsmål og vis forklaringen")
+    p.set_defaults(handler=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+    return run_demo(load_engine(args))
+
+
+COMMANDS: list[Callable[[Any], None]] = [_evaluate, _list, _validate, _test, _demo]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
