@@ -28,8 +28,15 @@ DECISION_DATE_FIELD = {
 
 
 def embedded_rulesets() -> Path:
-    """Folder of the rulesets that ship with the package."""
-    return Path(str(resources.files("rammeaftale_rulesets")))
+    """Folder of the rulesets that ship with the package.
+
+    Installed, they are the ``rammeaftale_rulesets`` package; in a source
+    checkout that is not installed, the ``rulesets/`` folder beside ``engine/``.
+    """
+    try:
+        return Path(str(resources.files("rammeaftale_rulesets")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "rulesets"
 
 
 class Engine:

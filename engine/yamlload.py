@@ -104,10 +104,16 @@ class _Converter:
         self.seen.add(id(node))
         self.doc.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
+            self._plain_tag(node, "tag:yaml.org,2002:map")
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
+            self._plain_tag(node, "tag:yaml.org,2002:seq")
             return [self.convert(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
         return self._scalar(node)
+
+    def _plain_tag(self, node: yaml.Node, expected: str) -> None:
+        if node.tag != expected:
+            raise self.fail(node, f"YAML-mærket {node.tag} er ikke tilladt i regelsæt")
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}

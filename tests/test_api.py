@@ -1,0 +1,77 @@
+"""The library contract: resolve, evaluate, typed results, error kinds."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from engine import Engine, InvalidCase, NoRuleset, NotRegulated
+
+ENGINE = Engine.default()
+CLOSURE = {
+    "driftsherre": "Vejle", "driftsherre_type": "kommune", "organisering": "selvstaendigt",
+    "beslutningsdato": "2021-05-01", "budget": "20000000", "aarsresultat": "-4000000",
+    "overfoert_resultat": "-1000000",
+    "omsaetning": {"Vejle": {"2019": "330000"}, "Odense": {"2020": "670000"}},
+}
+
+
+def test_results_are_typed_and_exact():
+    res = ENGINE.evaluate("lukning", CLOSURE, ruleset="syddanmark-2021")
+    assert res.output["fordeling"] == {"Odense": Decimal("2680000.00"), "Vejle": Decimal("1320000.00")}
+    assert res.output["frister"]["foreloebigt_lukkeregnskab"] == dt.date(2021, 8, 1)
+    assert res.ruleset == "syddanmark-2021" and res.status == "udkast"
+
+
+def test_to_dict_uses_the_json_conventions():
+    data = ENGINE.evaluate("lukning", CLOSURE, ruleset="syddanmark-2021").to_dict()
+    assert set(data) == {"question", "ruleset", "status", "output", "trace", "warnings"}
+    assert data["output"]["selvrisiko"] == "1000000.00"
+    assert data["output"]["frister"] == {"foreloebigt_lukkeregnskab": "2021-08-01"}
+    assert all({"rule", "kind", "values", "result"} <= set(step) for step in data["trace"])
+    assert all("kilde" in step for step in data["trace"])
+
+
+def test_region_and_case_date_choose_the_ruleset():
+    res = ENGINE.evaluate("lukning", CLOSURE, region="syddanmark")
+    assert res.ruleset == "syddanmark-2021"
+
+
+def test_no_ruleset_lists_what_exists():
+    with pytest.raises(NoRuleset) as info:
+        ENGINE.evaluate("lukning", CLOSURE, region="syddanmark", dato="1999-01-01")
+    assert "syddanmark-2021" in str(info.value)
+    with pytest.raises(NoRuleset):
+        ENGINE.evaluate("lukning", CLOSURE, ruleset="findes-ikke")
+
+
+def test_question_the_text_does_not_regulate():
+    with pytest.raises(NotRegulated) as info:
+        ENGINE.evaluate("takstloft", {"tilbudstype": "herberg", "takst": 100}, ruleset="syddanmark-2021")
+    assert info.value.kind == "not_regulated"
+
+
+def test_invalid_case_names_the_field_path():
+    bad = dict(CLOSURE, omsaetning={"Vejle": {"2019": "mange"}})
+    with pytest.raises(InvalidCase) as info:
+        ENGINE.evaluate("lukning", bad, ruleset="syddanmark-2021")
+    assert info.value.path == "omsaetning.Vejle.2019"
+
+
+def test_trace_can_be_switched_off_without_changing_the_answer():
+    with_trace = ENGINE.evaluate("lukning", CLOSURE, ruleset="syddanmark-2021")
+    without = ENGINE.evaluate("lukning", CLOSURE, ruleset="syddanmark-2021", trace=False)
+    assert without.trace == [] and without.output == with_trace.output
+
+
+def test_draft_status_and_interpretations_warn():
+    res = ENGINE.evaluate("opsigelse", {"paragraf": "SEL-108", "opsigelsesdato": "2021-01-14",
+                                        "ophoersdato": "2021-01-14"}, ruleset="syddanmark-2021")
+    assert any("udkast" in w for w in res.warnings)
+    assert any(w.startswith("Fortolkning (vilkaarlig_dag)") for w in res.warnings)
+
+
+def test_float_input_is_read_by_its_decimal_text():
+    case = dict(CLOSURE, budget=0.1 + 0.2)  # 0.30000000000000004
+    res = ENGINE.evaluate("lukning", case, ruleset="syddanmark-2021")
+    assert res.output["selvrisiko"] == Decimal("0.02")

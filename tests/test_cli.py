@@ -1,0 +1,69 @@
+"""The command line, run as a user or another system runs it."""
+
+import json
+import subprocess
+import sys
+
+from engine import Engine
+
+from .helpers import QUESTION, write_ruleset
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True,
+                          input=stdin, timeout=120)
+
+
+CASE = {"paragraf": "SEL § 108", "opsigelsesdato": "2021-01-14", "ophoersdato": "2021-01-14"}
+
+
+def test_evaluate_json_is_exactly_to_dict(tmp_path):
+    path = tmp_path / "sag.json"
+    path.write_text(json.dumps(CASE))
+    proc = run("evaluate", "opsigelse", "--case", str(path), "--ruleset", "syddanmark-2021", "--json")
+    assert proc.returncode == 0, proc.stderr
+    expected = Engine.default().evaluate("opsigelse", CASE, ruleset="syddanmark-2021").to_dict()
+    assert json.loads(proc.stdout) == expected
+
+
+def test_evaluate_text_is_danish_with_amounts_in_kroner(tmp_path):
+    case = {"driftsherre": "Vejle", "driftsherre_type": "kommune", "organisering": "selvstaendigt",
+            "beslutningsdato": "2021-05-01", "budget": 20000000, "aarsresultat": -4000000,
+            "overfoert_resultat": -1000000, "omsaetning": {"Vejle": {"2019": 33}, "Odense": {"2020": 67}}}
+    proc = run("evaluate", "lukning", "--case", "-", "--region", "syddanmark", stdin=json.dumps(case))
+    assert proc.returncode == 0, proc.stderr
+    assert "driftsherre_i_alt: 2.320.000,00 kr." in proc.stdout
+    assert "Sådan er resultatet fundet" in proc.stdout and "kilde: 000_39f1ac2052c65da9.txt" in proc.stdout
+
+
+def test_error_json_has_kind_message_path_and_nonzero_exit():
+    proc = run("evaluate", "opsigelse", "--case", "-", "--ruleset", "syddanmark-2021", "--json",
+               stdin=json.dumps({"paragraf": "SEL-108", "opsigelsesdato": "2021-02-30"}))
+    assert proc.returncode == 1
+    error = json.loads(proc.stdout)["error"]
+    assert error["kind"] == "invalid_case" and error["path"] == "opsigelsesdato" and error["message"]
+
+
+def test_no_ruleset_error_through_cli():
+    proc = run("evaluate", "opsigelse", "--case", "-", "--region", "syddanmark", "--date", "1990-01-01", "--json",
+               stdin=json.dumps(CASE))
+    assert proc.returncode == 1 and json.loads(proc.stdout)["error"]["kind"] == "no_ruleset"
+
+
+def test_validate_reports_file_and_line(tmp_path):
+    write_ruleset(tmp_path, {"q.yaml": QUESTION.replace("fordel(udgift", "fordel(udgifter")})
+    proc = run("validate", str(tmp_path))
+    assert proc.returncode == 1
+    assert "test-2021/q.yaml:7: ukendt navn 'udgifter'" in proc.stderr
+
+
+def test_validate_embedded_is_clean():
+    proc = run("validate")
+    assert proc.returncode == 0 and proc.stdout.startswith("OK")
+
+
+def test_list_and_test_commands():
+    listed = json.loads(run("list", "--json").stdout)
+    assert any(r["id"] == "syddanmark-2021" and r["status"] == "udkast" for r in listed)
+    proc = run("test")
+    assert proc.returncode == 0 and " passed, 0 failed" in proc.stdout

@@ -1,0 +1,102 @@
+"""Building blocks: dates, periods, money, tables, paragraphs, YAML loading."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, strategies as st
+
+from engine.catalogue import catalogue, normalise_paragraf
+from engine.dates import Frist, PeriodSyntaxError, add_months
+from engine.errors import InvalidRuleset
+from engine.money import allocate, format_kr
+from engine.tables import Conditions, Row, parse_cell
+from engine.yamlload import load_text
+
+
+@pytest.mark.parametrize("rule, expected", [("afkort", dt.date(2021, 2, 28)), ("overloeb", dt.date(2021, 3, 3))])
+def test_month_end_rule_is_explicit(rule, expected):
+    assert add_months(dt.date(2021, 1, 31), 1, rule) == expected
+
+
+def test_unknown_month_rule_is_refused():
+    with pytest.raises(ValueError):
+        add_months(dt.date(2021, 1, 31), 1, "gaet")
+
+
+@pytest.mark.parametrize("text, notice, last", [
+    ("løbende måned", "2021-01-14", "2021-01-31"),
+    ("Løbende måned + 1 måned", "2021-01-14", "2021-02-28"),
+    ("løbende måned + 1 måned", "2021-04-30", "2021-05-31"),
+    ("løbende måned plus to måneder", "2021-11-05", "2022-01-31"),
+    ("2 måneder", "2021-01-14", "2021-03-14"),
+    ("løbende måned plus 30 dage", "2021-01-14", "2021-03-02"),
+    ("30 dage", "2021-01-31", "2021-03-02"),
+])
+def test_notice_periods_as_the_agreements_write_them(text, notice, last):
+    assert Frist(text).last_day(dt.date.fromisoformat(notice), "afkort") == dt.date.fromisoformat(last)
+
+
+@pytest.mark.parametrize("text", ["", "tre uger", "løbende måned 2", "2", "9999 dage"])
+def test_unreadable_periods_are_refused(text):
+    with pytest.raises(PeriodSyntaxError):
+        Frist(text)
+
+
+def test_allocation_uses_largest_remainder_and_sums_exactly():
+    parts = allocate(Decimal("100"), {"a": Decimal(1), "b": Decimal(1), "c": Decimal(1)})
+    assert parts == {"a": Decimal("33.34"), "b": Decimal("33.33"), "c": Decimal("33.33")}
+
+
+@given(st.decimals(min_value=-10**9, max_value=10**9, places=2),
+       st.dictionaries(st.text(min_size=1, max_size=5), st.integers(0, 10**6), min_size=1, max_size=8))
+def test_allocation_always_sums_to_the_amount(amount, weights):
+    if sum(weights.values()) == 0:
+        return
+    parts = allocate(amount, {k: Decimal(v) for k, v in weights.items()})
+    assert sum(parts.values()) == amount
+
+
+def test_danish_money_format():
+    assert format_kr(Decimal("1320000")) == "1.320.000,00 kr."
+    assert format_kr(Decimal("-0.5")) == "-0,50 kr."
+
+
+@pytest.mark.parametrize("raw, canonical", [
+    ("SEL § 108", "SEL-108"), ("sel 108", "SEL-108"), ("SEL-108", "SEL-108"),
+    ("SEL § 66 stk. 1 nr. 6", "SEL-66-1-6"), ("barnets lov", None), ("BL § 43 nr. 7", "BL-43-7"),
+])
+def test_paragraph_normalisation(raw, canonical):
+    if canonical is None:
+        with pytest.raises(ValueError):
+            normalise_paragraf(raw)
+    else:
+        assert normalise_paragraf(raw) == canonical
+
+
+def test_interval_cells_and_overlap():
+    low, high = parse_cell({"til": 50}), parse_cell({"over": 50})
+    assert low.matches(50) and not high.matches(50) and high.matches(51)
+    assert not low.overlaps(high)
+    assert parse_cell({"fra": 50}).overlaps(low)
+    table = Conditions(["x"], [Row("a", (low,)), Row("b", (parse_cell({"fra": 40, "under": 60}),))], "unik")
+    assert [(a.id, b.id) for a, b in table.overlapping_pairs()] == [("a", "b")]
+
+
+def test_yaml_refuses_duplicates_aliases_and_python_tags():
+    for text, message in [("a: 1\na: 2\n", "to gange"), ("a: &x [1]\nb: *x\n", "aliaser"),
+                          ("a: !!python/object:os.system {}\n", "ikke tilladt")]:
+        with pytest.raises(InvalidRuleset) as info:
+            load_text(text, "f.yaml")
+        assert message in info.value.message and info.value.location.startswith("f.yaml:")
+
+
+def test_yaml_numbers_are_decimal_and_only_true_false_are_booleans():
+    doc = load_text("a: 0.05\nb: no\nc: true\n")
+    assert doc.data == {"a": Decimal("0.05"), "b": "no", "c": True}
+
+
+def test_catalogue_json_schemas_are_valid_json_schema():
+    import jsonschema
+    for question in catalogue().values():
+        jsonschema.Draft202012Validator.check_schema(question.json_schema())
