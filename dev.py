@@ -3,6 +3,7 @@
 
     python3 dev.py demo    # the main job: real cases on the embedded rulesets, explained
     python3 dev.py test    # the whole test suite (unit, CLI, and every ruleset example)
+    python3 dev.py bench [--quick]   # the benchmark (bench/README.md); installs zen-engine too
 
 It creates ``.venv`` with the standard library's venv, installs the package
 with its test extras (again only when pyproject.toml changed) and runs the
@@ -23,28 +24,30 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
-def ensure_environment() -> None:
+def ensure_environment(extras: str = "test") -> None:
     python = BIN / "python"
     if not python.exists():
         print("dev.py: opretter .venv …", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    stamp = VENV / ".installed"
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = VENV / f".installed-{extras.replace(',', '-')}"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     if not stamp.exists() or stamp.read_text() != wanted:
         print("dev.py: installerer rammeaftale-engine med testafhængigheder …", file=sys.stderr)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "-e", f"{ROOT}[test]"], check=True)
+                        "-e", f"{ROOT}[{extras}]"], check=True)
         stamp.write_text(wanted)
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("demo", "test"):
+    if not argv or argv[0] not in ("demo", "test", "bench"):
         print(__doc__)
         return 2
-    ensure_environment()
     command, rest = argv[0], argv[1:]
+    ensure_environment("test,bench" if command == "bench" else "test")
     if command == "demo":
         args = [str(BIN / "rammeaftale"), "demo", *rest]
+    elif command == "bench":
+        args = [str(BIN / "python"), str(ROOT / "bench" / "run.py"), *rest]
     else:
         args = [str(BIN / "python"), "-m", "pytest", *rest]
     return subprocess.run(args, cwd=ROOT).returncode

@@ -11,13 +11,16 @@ from __future__ import annotations
 import datetime as _dt
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .catalogue import catalogue
 from .errors import InvalidCase, NotRegulated
 from .registry import Registry
 from .result import Result, typed_output
 from .ruleset import RuleQuestion, Ruleset
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .compare import Comparison
 
 #: The case field whose date picks the ruleset when no ``dato`` is given
 #: ("beslutningsåret": the date of the decision the question is about).
@@ -85,10 +88,18 @@ class Engine:
         chosen = self.ruleset(ruleset, region=region, dato=dato)
         rule = self._question(chosen, question, values)
         ctx = rule.run(values, trace)
-        warnings = _status_warnings(chosen, rule) + ctx.warnings
+        warnings = list(chosen.status_warnings) + ctx.warnings
+        if rule.owner != chosen.id:
+            warnings.insert(0, f"Spørgsmålet besvares af de fælles regler i '{rule.owner}'.")
         return Result(question=question, ruleset=chosen.id, status=chosen.status,
                       output=typed_output(spec.outputs, ctx.values["__output__"]),
                       trace=ctx.trace or [], warnings=warnings)
+
+    def compare(self, question: str, case: Mapping[str, Any], *,
+                rulesets: Sequence[str] | None = None) -> "Comparison":
+        """``case`` under each ruleset side by side (see :mod:`engine.compare`)."""
+        from .compare import compare
+        return compare(self, question, case, rulesets)
 
     def _question(self, chosen: Ruleset, question: str, values: Mapping[str, Any]) -> RuleQuestion:
         rule = chosen.questions.get(question)
@@ -106,17 +117,6 @@ class Engine:
 
 def _within(day: _dt.date, start: _dt.date | None, end: _dt.date | None) -> bool:
     return (start is None or day >= start) and (end is None or day <= end)
-
-
-def _status_warnings(ruleset: Ruleset, rule: RuleQuestion) -> list[str]:
-    out = []
-    if ruleset.status != "vedtaget":
-        reason = f" {ruleset.status_reason}" if ruleset.status_reason else ""
-        out.append(f"Regelsættet {ruleset.id} har status '{ruleset.status}': resultatet bygger på en tekst, "
-                   f"der ikke er endeligt vedtaget.{reason}")
-    if rule.owner != ruleset.id:
-        out.append(f"Spørgsmålet besvares af de fælles regler i '{rule.owner}'.")
-    return out
 
 
 def _parse_date(value: str | _dt.date, path: str) -> _dt.date:

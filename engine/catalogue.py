@@ -13,7 +13,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -52,7 +52,7 @@ class Field:
         return "standard" in self.spec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Question:
     name: str
     title: str
@@ -63,21 +63,33 @@ class Question:
         """Validate and convert a caller's case; raise InvalidCase naming the field."""
         if not isinstance(case, Mapping):
             raise InvalidCase("sagen skal være et JSON-objekt", path="")
-        unknown = sorted(str(k) for k in case if k not in self.inputs)
-        if unknown:
+        if not self._names.issuperset(case):
+            unknown = sorted(str(k) for k in case if k not in self.inputs)
             raise InvalidCase(
                 f"ukendt felt '{unknown[0]}' i sagen; spørgsmålet '{self.name}' kender "
                 f"{', '.join(self.inputs)}", path=unknown[0])
         values: dict[str, Any] = {}
-        for name, field in self.inputs.items():
+        for name, convert, spec, required, default in self._plan:
             raw = case.get(name)
             if raw is None:
-                if field.required:
+                if required:
                     raise InvalidCase(f"feltet '{name}' mangler", path=name)
-                values[name] = _coerce(field.spec, field.spec["standard"], name) if field.has_default else None
-                continue
-            values[name] = _coerce(field.spec, raw, name)
+                values[name] = default
+            else:
+                values[name] = convert(spec, raw, name)
         return values
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(self.inputs)
+
+    @cached_property
+    def _plan(self) -> tuple[tuple[str, Callable[..., Any], Mapping[str, Any], bool, Any], ...]:
+        """Per field: converter, spec, required, converted default — worked out once."""
+        return tuple(
+            (name, _CONVERTERS[f.type], f.spec, f.required,
+             _coerce(f.spec, f.spec["standard"], name) if f.has_default else None)
+            for name, f in self.inputs.items())
 
     def json_schema(self) -> dict[str, Any]:
         """A JSON Schema (draft 2020-12) of the question's input."""
@@ -118,15 +130,27 @@ def _coerce(spec: Mapping[str, Any], raw: Any, path: str) -> Any:
 def _number(spec: Mapping[str, Any], raw: Any, path: str, kind: str) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
         raise InvalidCase(f"'{path}' skal være et tal (fik {type(raw).__name__})", path=path)
+    if isinstance(raw, int) and raw.bit_length() > 64:  # str() of a >4300-digit int raises ValueError
+        raise InvalidCase(f"'{path}' er uden for det tilladte område (højst {MAX_AMOUNT:,.0f} i absolut værdi)",
+                          path=path)
     try:
         value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(str(raw).strip())
     except InvalidOperation:
-        raise InvalidCase(f"'{path}' skal være et tal (fik '{str(raw)[:40]}')", path=path) from None
-    if not value.is_finite() or abs(value) > MAX_AMOUNT:
+        raise InvalidCase(f"'{path}' skal være et tal (fik '{_show(raw)}')", path=path) from None
+    # copy_abs() is exact; abs() rounds in the thread's context and raises Overflow on '1e999999999'.
+    if not value.is_finite() or value.copy_abs() > MAX_AMOUNT:
         raise InvalidCase(f"'{path}' er uden for det tilladte område (højst {MAX_AMOUNT:,.0f} i absolut værdi)",
                           path=path)
     _check_bounds(spec, value, path)
     return value
+
+
+def _show(raw: Any) -> str:
+    """The start of a bad value for a message; never fails (str() of a huge int can)."""
+    try:
+        return str(raw)[:40]
+    except ValueError:
+        return f"{type(raw).__name__} med for mange cifre"
 
 
 def _check_bounds(spec: Mapping[str, Any], value: Decimal | int, path: str) -> None:
@@ -157,12 +181,12 @@ def _date(spec: Mapping[str, Any], raw: Any, path: str) -> _dt.date:
         raise InvalidCase(f"'{path}' skal være en dato uden klokkeslæt", path=path)
     if isinstance(raw, _dt.date):
         return raw
-    if isinstance(raw, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()):
+    if isinstance(raw, str) and len(raw) == 10 and raw[4] == raw[7] == "-" and raw[:4].isdigit():
         try:
-            return _dt.date.fromisoformat(raw.strip())
+            return _dt.date.fromisoformat(raw)
         except ValueError:
             pass
-    raise InvalidCase(f"'{path}' skal være en gyldig dato ÅÅÅÅ-MM-DD (fik '{str(raw)[:40]}')", path=path)
+    raise InvalidCase(f"'{path}' skal være en gyldig dato ÅÅÅÅ-MM-DD (fik '{_show(raw)}')", path=path)
 
 
 def _text(spec: Mapping[str, Any], raw: Any, path: str) -> str:
@@ -175,14 +199,14 @@ def _text(spec: Mapping[str, Any], raw: Any, path: str) -> str:
 
 def _bool(spec: Mapping[str, Any], raw: Any, path: str) -> bool:
     if not isinstance(raw, bool):
-        raise InvalidCase(f"'{path}' skal være true eller false (fik '{str(raw)[:40]}')", path=path)
+        raise InvalidCase(f"'{path}' skal være true eller false (fik '{_show(raw)}')", path=path)
     return raw
 
 
 def _choice(spec: Mapping[str, Any], raw: Any, path: str) -> str:
     if raw not in spec["vaerdier"]:
         raise InvalidCase(f"'{path}' skal være en af {', '.join(map(str, spec['vaerdier']))} "
-                          f"(fik '{str(raw)[:40]}')", path=path)
+                          f"(fik '{_show(raw)}')", path=path)
     return raw
 
 
@@ -196,6 +220,7 @@ def _period(spec: Mapping[str, Any], raw: Any, path: str) -> str:
     return text
 
 
+@lru_cache(maxsize=1024)
 def normalise_paragraf(raw: str) -> str:
     """``"SEL § 66 stk. 1 nr. 6"`` → ``"SEL-66-1-6"``; raises ValueError."""
     tokens = re.split(r"[\s\-_.,/]+", _PARAGRAF_NOISE.sub(" ", raw).strip())

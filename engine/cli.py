@@ -45,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_engine(args: argparse.Namespace) -> Engine:
-    return Engine.from_path(*args.rulesets) if args.rulesets else Engine.default()
+    if args.rulesets:
+        return Engine.from_path(*args.rulesets)
+    extra = _plugins.plugins().ruleset_sources()   # rulesets kept elsewhere, offered by plugins
+    return Engine.from_path(embedded_rulesets(), *extra) if extra else Engine.default()
 
 
 def read_case(path: str) -> Any:
@@ -83,6 +86,7 @@ def _evaluate(commands: Any) -> None:
     p.add_argument("--region")
     p.add_argument("--date", metavar="ÅÅÅÅ-MM-DD", help="beslutningsdatoen (standard: sagens dato)")
     p.add_argument("--json", action="store_true", help="udskriv præcis resultatets to_dict()")
+    p.add_argument("--format", metavar="NAVN", help="et output-format fra et plugin (fx html); se 'plugins'")
     p.set_defaults(handler=cmd_evaluate)
 
 
@@ -90,7 +94,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     case = read_case(args.case)
     result = load_engine(args).evaluate(args.question, case, ruleset=args.ruleset,
                                         region=args.region, dato=args.date)
-    if args.json:
+    if args.format:
+        print(_plugins.format_result(args.format, result.to_dict()), end="")
+    elif args.json:
         print_json(result.to_dict())
     else:
         print(explain(result))
@@ -135,10 +141,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"{len(exc.errors)} fejl.", file=sys.stderr)
         return EXIT_ERROR
     ids = sorted(r.id for r in engine.rulesets())
+    warnings = _scaffold.validation_warnings(engine)  # unverified rules of a new period: warn, never fail
     if args.json:
-        print_json({"ok": True, "rulesets": ids})
+        print_json({"ok": True, "rulesets": ids} | ({"warnings": warnings} if warnings else {}))
     else:
-        print(f"OK: {len(ids)} regelsæt uden fejl ({', '.join(ids)}).")
+        for warning in warnings:
+            print(f"advarsel: {warning}", file=sys.stderr)
+        print(f"OK: {len(ids)} regelsæt uden fejl ({', '.join(ids)})."
+              + (f" {len(warnings)} advarsler." if warnings else ""))
     return EXIT_OK
 
 
@@ -175,6 +185,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS: list[Callable[[Any], None]] = [_evaluate, _list, _validate, _test, _demo]
+
+# Feature commands live next to their feature (issue 5); each module has a small ``register``.
+from . import batch as _batch, compare as _compare, diff as _diff, plugins as _plugins  # noqa: E402
+from . import report as _report, scaffold as _scaffold  # noqa: E402
+
+COMMANDS += [_compare.register, _diff.register, _scaffold.register, _batch.register, _plugins.register,
+             _report.register]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -353,14 +353,18 @@ def _table(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Sc
                 scope.fail(here + ("saet", name), f"'{name}' står ikke under tabellens udfald ({', '.join(outputs)})")
             action.literals[name] = value
             literal_values.setdefault(name, set()).add(value if not isinstance(value, list) else None)
+        # A row's formulas may use its literals (set first) and the formulas above them
+        # in the same row — not a later one, which has no value yet when this one runs.
+        available = set(action.literals)
         for name, source in row.get("beregn", {}).items():
             if name not in outputs:
                 scope.fail(here + ("beregn", name), f"'{name}' står ikke under tabellens udfald ({', '.join(outputs)})")
             if name in action.literals:
                 scope.fail(here + ("beregn", name), f"'{name}' er både under saet og beregn")
-            expr = scope.expression(source, here + ("beregn", name), extra=outputs)
+            expr = scope.expression(source, here + ("beregn", name), extra=sorted(available))
             if expr is not None:
                 action.formulas[name] = expr
+            available.add(name)
             computed.add(name)
         _check_periods(action, scope, here)
         missing = [n for n in outputs if n not in action.literals and n not in action.formulas]

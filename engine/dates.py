@@ -134,6 +134,8 @@ def _parse_period(text: str) -> tuple[bool, int, int]:
 def _number(word: str, text: str) -> int:
     if word in _NUMBER_WORDS:
         return _NUMBER_WORDS[word]
-    if word.isdigit() and int(word) <= MAX_PERIOD:
+    # ASCII only: '²'.isdigit() is true but int('²') fails; the length cap keeps
+    # int() away from Python's 4300-digit limit.
+    if word.isascii() and word.isdigit() and len(word) <= 10 and int(word) <= MAX_PERIOD:
         return int(word)
     raise PeriodSyntaxError(f"'{word}' er ikke et antal i fristen '{text}'")

@@ -86,8 +86,30 @@ def uden(mapping: Mapping[str, Any], key: Any) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if k != key}
 
 
-def function_table(month_rule: str) -> dict[str, Callable[..., Any]]:
-    """Every function formulas may call, bound to a ruleset's month rule."""
+def uden_alle(mapping: Mapping[str, Any], keys: Any) -> dict[str, Any]:
+    """A copy of ``mapping`` without any of ``keys`` (a list; absent keys are ignored)."""
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, (list, tuple, set, frozenset)):
+        raise ValueError(f"andet argument skal være en liste af nøgler (fik {keys!r})")
+    drop = set(keys)
+    return {k: v for k, v in mapping.items() if k not in drop}
+
+
+def tekst(value: Any) -> str:
+    """A value as plain text for labels: ``2026`` → ``"2026"``, a date → ``"2026-01-01"``."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"kan ikke skrive {value!r} som tekst")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, Decimal)):
+        number = Decimal(value)
+        return str(int(number)) if number == number.to_integral_value() else format(number.normalize(), "f")
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"kan ikke skrive {type(value).__name__} som tekst")
+
+
+def builtin_functions(month_rule: str) -> dict[str, Callable[..., Any]]:
+    """The engine's own functions, bound to a ruleset's month rule."""
 
     def plus_maaneder(day: Any, months: Any) -> _dt.date:
         return dates.add_months(_date(day, "første argument"), _int(months, "antal måneder"), month_rule)
@@ -103,8 +125,8 @@ def function_table(month_rule: str) -> dict[str, Callable[..., Any]]:
         "plus_maaneder": plus_maaneder,
         "plus_dage": lambda d, n: dates.add_days(_date(d, "første argument"), _int(n, "antal dage")),
         "frist_slut": frist_slut,
-        "aar": lambda d: _date(d, "argumentet").year,
-        "dato": lambda y, m, d: _dt.date(_int(y, "år"), _int(m, "måned"), _int(d, "dag")),
+        "aar_af": lambda d: _date(d, "argumentet").year,
+        "ny_dato": lambda y, m, d: _dt.date(_int(y, "år"), _int(m, "måned"), _int(d, "dag")),
         "dage_i_aar": lambda y: dates.days_in_year(_int(y, "år")),
         "angivet": lambda v: v is not None,
         "summer_aar": summer_aar,
@@ -113,8 +135,21 @@ def function_table(month_rule: str) -> dict[str, Callable[..., Any]]:
         "andele": andele,
         "vaerdi": vaerdi,
         "uden": uden,
+        "uden_alle": uden_alle,
+        "tekst": tekst,
     }
 
 
 #: Names only, for documentation and validation messages.
-FUNCTION_NAMES = tuple(sorted(function_table("afkort")))
+FUNCTION_NAMES = tuple(sorted(builtin_functions("afkort")))
+
+
+def function_table(month_rule: str) -> dict[str, Callable[..., Any]]:
+    """Every function formulas may call: the built-ins plus plugin functions.
+
+    Plugins (:mod:`engine.plugins`) only add names; one that would shadow a
+    built-in or a catalogue field is refused and reported by the plugin list.
+    """
+    table = builtin_functions(month_rule)
+    from .plugins import expression_functions  # late: plugins load on first compile, not on import
+    return expression_functions(reserved=table) | table

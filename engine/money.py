@@ -17,8 +17,11 @@ from typing import Mapping
 
 #: The context every evaluation runs in: wide enough for any amount the
 #: agreements deal with, and loud on the operations that would hide an error.
+#: Emax 999 bounds every computed number below 1e1000, so ``int()`` of a
+#: result (a day count, a year, an exponent) is always instant; with a
+#: million-digit Emax a hostile formula could make ``int()`` run for minutes.
 CONTEXT = decimal.Context(
-    prec=34, rounding=ROUND_HALF_UP, Emax=999_999, Emin=-999_999,
+    prec=34, rounding=ROUND_HALF_UP, Emax=999, Emin=-999,
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
 )
 

@@ -7,12 +7,15 @@ afterwards; evaluating a case never touches YAML again.
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from .catalogue import Question
 from .expr import Evaluator, Expression
+from .money import CONTEXT
 from .steps import Meta, Step, evaluate
 from .trace import Context
 
@@ -30,7 +33,7 @@ class Parameter:
     status: str | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class RuleQuestion:
     """One question as one ruleset answers it."""
 
@@ -48,19 +51,24 @@ class RuleQuestion:
 
     def run(self, values: dict[str, Any], trace: bool) -> Context:
         """Evaluate the steps over ``values`` (already-coerced inputs)."""
-        namespace = {n: p.value for n, p in self.parameters.items()}
+        namespace = dict(self._parameter_values)
         namespace.update(values)
         ctx = Context(namespace, self.evaluator, self.month_rule, trace)
         self.meta.warn(ctx)
-        for step in self.steps:
-            step.run(ctx)
-        ctx.values["__output__"] = {
-            name: evaluate(expr, ctx, self.meta) for name, expr in self.outputs.items()
-        }
+        with decimal.localcontext(CONTEXT):
+            for step in self.steps:
+                step.run(ctx)
+            ctx.values["__output__"] = {
+                name: evaluate(expr, ctx, self.meta) for name, expr in self.outputs.items()
+            }
         return ctx
 
+    @cached_property
+    def _parameter_values(self) -> dict[str, Any]:
+        return {n: p.value for n, p in self.parameters.items()}
 
-@dataclass
+
+@dataclass(eq=False)
 class Ruleset:
     """One agreement period of one region (or a library of shared rules)."""
 
@@ -85,6 +93,15 @@ class Ruleset:
     @property
     def status_reason(self) -> str | None:
         return self.data.get("status_begrundelse")
+
+    @cached_property
+    def status_warnings(self) -> tuple[str, ...]:
+        """The warning every result from a draft or proposal carries."""
+        if self.status == "vedtaget":
+            return ()
+        reason = f" {self.status_reason}" if self.status_reason else ""
+        return (f"Regelsættet {self.id} har status '{self.status}': resultatet bygger på en tekst, "
+                f"der ikke er endeligt vedtaget.{reason}",)
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -19,15 +19,21 @@ from __future__ import annotations
 
 import decimal
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Sequence
 
-from .errors import EngineError, InvalidCase, NotRegulated
+import simpleeval
+
+from .errors import EngineError, InvalidCase, InvalidRuleset, NotRegulated
 from .expr import Expression
 from .functions import MONTH_RULE_FUNCTIONS
 from .tables import Conditions
 from .trace import Context, TraceStep
 
-_RUNTIME_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, IndexError, decimal.DecimalException)
+# AttributeError: a function handed the wrong kind of value (``uden(5, 'a')`` calls 5.items());
+# formulas themselves cannot reach attributes.
+_RUNTIME_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+                   decimal.DecimalException)
 
 
 @dataclass
@@ -45,11 +51,18 @@ class Meta:
 
     def warn(self, ctx: Context) -> None:
         """Warnings this rule attaches to any result that used it."""
+        for message in self.warnings:
+            ctx.warn(message)
+
+    @cached_property
+    def warnings(self) -> tuple[str, ...]:
+        out = []
         if self.note:
-            ctx.warn(f"Fortolkning ({self.id}): {self.note}")
+            out.append(f"Fortolkning ({self.id}): {self.note}")
         if self.status and self.status != "vedtaget":
-            ctx.warn(f"Reglen {self.id} har status '{self.status}' i kilden ({self.kilde}); "
-                     f"resultatet bygger på en regel, der ikke er vedtaget.")
+            out.append(f"Reglen {self.id} har status '{self.status}' i kilden ({self.kilde}); "
+                       f"resultatet bygger på en regel, der ikke er vedtaget.")
+        return tuple(out)
 
     def notes(self) -> list[str]:
         return [f"Fortolkning: {self.note}"] if self.note else []
@@ -58,9 +71,13 @@ class Meta:
 def evaluate(expr: Expression, ctx: Context, meta: Meta) -> Any:
     """Evaluate ``expr``; a runtime failure names the rule and its location."""
     try:
-        return ctx.evaluator.run(expr, ctx.values)
+        return ctx.evaluator.run(expr, ctx.values, ctx.trace is None)
     except EngineError:
         raise
+    except (NameError, simpleeval.InvalidExpression) as exc:
+        # Cannot happen for a ruleset the compiler accepted; if it does, it is the ruleset's fault.
+        raise InvalidRuleset(f"reglen '{meta.id}' ({meta.kilde}) bruger et navn uden værdi: {exc}",
+                             location=meta.where) from None
     except _RUNTIME_ERRORS as exc:
         used = ", ".join(f"{n}={ctx.values.get(n)!s}" for n in expr.names)
         raise InvalidCase(
@@ -149,7 +166,12 @@ class Table(Step):
     no_match: dict[str, Any] | None = None
 
     def defines(self) -> tuple[str, ...]:
-        return self.outputs + (f"{self.meta.id}_regel",)
+        return self.outputs + (self.rule_name,)
+
+    @cached_property
+    def rule_name(self) -> str:
+        """The name the matched row's id is bound to (``<tabel-id>_regel``)."""
+        return f"{self.meta.id}_regel"
 
     def execute(self, ctx: Context) -> None:
         key = [ctx.values.get(c) for c in self.conditions.columns]
@@ -162,7 +184,7 @@ class Table(Step):
         values.update(action.literals)
         for name, expr in action.formulas.items():
             values[name] = evaluate(expr, ctx, action.meta)
-        values[f"{self.meta.id}_regel"] = row.id
+        values[self.rule_name] = row.id
         action.meta.warn(ctx)
         self.meta.warn(ctx)
         if ctx.trace is not None:

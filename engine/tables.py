@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from itertools import combinations
 from typing import Any, Mapping, Sequence
 
@@ -45,7 +46,7 @@ class Cell:
 
     def matches(self, value: Any) -> bool:
         if self.values is not None:
-            return value in self.values
+            return value in self.values if value.__hash__ is not None else False
         if self.is_any:
             return True
         if value is None or isinstance(value, (bool, str, _dt.date)):
@@ -162,11 +163,19 @@ class Conditions:
 
     def match(self, values: Sequence[Any]) -> Row | None:
         """The matching row (first one under ``foerste``), or None."""
-        normalised = [_normalise(v) for v in values]
-        for row in self.rows:
-            if all(cell.matches(v) for cell, v in zip(row.cells, normalised)):
+        normalised = [v if isinstance(v, (str, bool)) or v is None else _normalise(v) for v in values]
+        for row, tests in self._plan:
+            for index, cell in tests:
+                if not cell.matches(normalised[index]):
+                    break
+            else:
                 return row
         return None
+
+    @cached_property
+    def _plan(self) -> tuple[tuple[Row, tuple[tuple[int, Cell], ...]], ...]:
+        """Per row only the cells that restrict something ("-" cells are skipped)."""
+        return tuple((row, tuple((i, c) for i, c in enumerate(row.cells) if not c.is_any)) for row in self.rows)
 
     def known_values(self, column: str) -> list[str]:
         """Values named for ``column`` in any row (for 'kendte værdier' messages)."""

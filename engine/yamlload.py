@@ -100,7 +100,10 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise self.fail(node, f"for dyb indlejring (højst {MAX_DEPTH} niveauer)")
         if id(node) in self.seen:
-            raise self.fail(node, "YAML-aliaser (*navn) er ikke tilladt i regelsæt; skriv værdien ud")
+            # An alias is the anchored node itself; its own mark is the anchor's line, so
+            # point at the key (or list) that holds the alias instead.
+            raise InvalidRuleset("YAML-aliaser (*navn) er ikke tilladt i regelsæt; skriv værdien ud",
+                                 location=self.doc.where(path))
         self.seen.add(id(node))
         self.doc.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):

@@ -27,3 +27,11 @@ def test_every_answered_question_has_an_example():
 def test_example_reproduces(example):
     outcome = examples.run(ENGINE, example)
     assert outcome.passed, f"{example.where}: " + "; ".join(outcome.problems)
+
+
+@pytest.mark.parametrize("example", [e for e in ALL if "forventet" in e.data], ids=lambda e: e.id)
+def test_fast_path_gives_the_same_output_as_the_traced_path(example):
+    """trace=False evaluates compiled formulas; trace=True walks them with simpleeval."""
+    traced = ENGINE.evaluate(example.question, example.data["sag"], ruleset=example.ruleset)
+    fast = ENGINE.evaluate(example.question, example.data["sag"], ruleset=example.ruleset, trace=False)
+    assert fast.output == traced.output and fast.warnings == traced.warnings

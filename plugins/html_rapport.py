@@ -1,0 +1,48 @@
+"""HTML-formatter: et resultat som en selvstændig, printbar side.
+
+``rammeaftale evaluate SPØRGSMÅL --case FIL --format html > svar.html`` giver
+en side, der kan lægges i en sag eller sendes til en anden kommune: svaret,
+regelsættets status, hvert trin med værdier og kilde, og alle advarsler.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.catalogue import catalogue
+from engine.plugins import hookimpl
+from engine.report import badge, esc, page
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return esc(json.dumps(value, ensure_ascii=False, indent=1))
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    return esc("–" if value is None else value)
+
+
+def render_result(result: dict[str, Any]) -> str:
+    """``Result.to_dict()`` → a complete HTML document."""
+    output = "".join(f"<tr><th>{esc(k)}</th><td><pre>{_value(v)}</pre></td></tr>"
+                     for k, v in result.get("output", {}).items())
+    steps = "".join(
+        f"<tr><td><code>{esc(s.get('rule') or s.get('id'))}</code></td><td>{esc(s.get('title') or '')}</td>"
+        f"<td><pre>{_value(s.get('result'))}</pre></td><td class='kilde'>{esc(s.get('kilde'))}</td></tr>"
+        for s in result.get("trace", []))
+    warnings = "".join(f"<li>{esc(w)}</li>" for w in result.get("warnings", []))
+    spec = catalogue().get(str(result.get("question")))
+    body = (f"<h1>{esc(spec.title if spec else result.get('question'))}{badge(result.get('status'))}</h1>"
+            f"<p class='meta'>Spørgsmål <code>{esc(result.get('question'))}</code> · "
+            f"regelsæt <code>{esc(result.get('ruleset'))}</code></p>"
+            f"<h2>Svar</h2><table>{output}</table>"
+            + (f"<h2>Advarsler</h2><ul>{warnings}</ul>" if warnings else "")
+            + (f"<h2>Sådan er svaret fundet</h2><table><tr><th>Regel</th><th>Hvad</th><th>Resultat</th>"
+               f"<th>Kilde</th></tr>{steps}</table>" if steps else ""))
+    return page(f"{result.get('question')} – {result.get('ruleset')}", body)
+
+
+@hookimpl
+def rammeaftale_formatters() -> dict[str, Any]:
+    return {"html": render_result}

@@ -1,0 +1,204 @@
+"""Plugins (pluggy): discovery, isolation of broken plugins, and the two shipped plugins."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from engine import Engine
+from engine.plugins import PLUGIN_DIR, discover
+
+from .helpers import SOURCE, write_ruleset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PLUGINS = {
+    "good.py": """
+        from engine.plugins import hookimpl
+
+        @hookimpl
+        def rammeaftale_functions():
+            return {"dobbelt": lambda x: x * 2}
+
+        @hookimpl
+        def rammeaftale_formatters():
+            return {"kort": lambda result: result["ruleset"] + "\\n"}
+    """,
+    "broken.py": "raise ImportError('dette plugin er i stykker')\n",
+    "badhook.py": """
+        from engine.plugins import hookimpl
+
+        @hookimpl
+        def rammeaftale_functions():
+            raise RuntimeError('hook fejler')
+    """,
+    "shadow.py": """
+        from engine.plugins import hookimpl
+
+        @hookimpl
+        def rammeaftale_functions():
+            return {"fordel": lambda *a: 0, "udgift": lambda: 0}
+    """,
+    "_private.py": "raise SystemExit('must never be imported')\n",
+}
+
+DOUBLE = f"""\
+spoergsmaal: objektiv_finansiering
+titel: Dobbelt udgift via plugin-funktion (testregel)
+kilde: {SOURCE}:2978 Bilag 10
+trin:
+  - id: fordeling
+    kilde: {SOURCE}:2978 Bilag 10
+    formel: fordel(dobbelt(udgift), befolkning)
+resultat:
+  fordeling: fordeling
+"""
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    target = tmp_path / "plugins"
+    target.mkdir()
+    for name, text in PLUGINS.items():
+        (target / name).write_text(textwrap.dedent(text), "utf-8")
+    return target
+
+
+def test_broken_plugins_are_reported_by_name_not_fatal(folder: Path) -> None:
+    found = discover([folder], entry_points=False)
+    assert sorted(p.name for p in found.loaded) == ["badhook", "good", "shadow"]
+    functions = found.functions(reserved={"fordel"})
+    assert set(functions) == {"dobbelt"} and functions["dobbelt"](Decimal(2)) == 4
+    failed = {f["name"] for f in found.failures}
+    assert {"broken", "badhook", "fordel", "udgift"} <= failed
+    assert found.formatters()["kort"]({"ruleset": "x"}) == "x\n"
+    report = found.report()
+    assert report["functions"] == ["dobbelt"] and report["formatters"] == ["kort"] and report["failures"]
+
+
+def test_shipped_plugins_load() -> None:
+    found = discover([PLUGIN_DIR], entry_points=False)
+    assert {p.name for p in found.loaded} >= {"prisindeks", "html_rapport"}
+    assert {"prisindeks_faktor", "til_prisniveau"} <= set(found.functions())
+    assert "html" in found.formatters() and not found.failures
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {**os.environ, **extra}
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120, env=env or _env())
+
+
+def test_cli_lists_plugins_and_failures(folder: Path) -> None:
+    done = _cli("plugins", "--json", env=_env(RAMMEAFTALE_PLUGINS=str(folder)))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    names = {p["name"] for p in data["plugins"]}
+    assert {"good", "prisindeks", "html_rapport"} <= names
+    assert "broken" in {f["name"] for f in data["failures"]}
+    text = _cli("plugins", env=_env(RAMMEAFTALE_PLUGINS=str(folder))).stdout
+    assert "FEJL i plugin 'broken'" in text and "dobbelt" in text
+
+
+def test_plugin_function_in_a_rule_and_plugin_formatter(folder: Path, tmp_path: Path) -> None:
+    rulesets = tmp_path / "rs"
+    write_ruleset(rulesets, {"objektiv_finansiering.yaml": DOUBLE}, id="t-2021")
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({"udgift": "50", "befolkning": {"Vejle": 1}}), "utf-8")
+    env = _env(RAMMEAFTALE_PLUGINS=str(folder))
+    base = ["--rulesets", str(rulesets), "evaluate", "objektiv_finansiering", "--case", str(case),
+            "--ruleset", "t-2021"]
+    done = _cli(*base, "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["output"]["fordeling"] == {"Vejle": "100.00"}
+    assert _cli(*base, "--format", "kort", env=env).stdout == "t-2021\n"
+    page = _cli(*base, "--format", "html", env=env).stdout
+    assert page.startswith("<!DOCTYPE html>") and "100.00" in page and "Vejle" in page
+    unknown = _cli(*base, "--format", "findes-ikke", "--json", env=env)
+    assert unknown.returncode == 1 and json.loads(unknown.stdout)["error"]["kind"] == "invalid_case"
+    # without the plugin the rule cannot compile: the function really came from the plugin
+    assert _cli(*base, env=_env(RAMMEAFTALE_NO_PLUGINS="1")).returncode != 0
+
+
+def test_entry_point_plugins_are_found(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    info = site / "fakeplug-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fakeplug\nVersion: 0.1\n", "utf-8")
+    (info / "entry_points.txt").write_text("[rammeaftale]\nfakeplug = fakeplug_mod\n", "utf-8")
+    (site / "fakeplug_mod.py").write_text(textwrap.dedent(PLUGINS["good.py"]), "utf-8")
+    done = _cli("plugins", "--json", env=_env(PYTHONPATH=str(site)))
+    plugin = next(p for p in json.loads(done.stdout)["plugins"] if p["name"] == "fakeplug")
+    assert plugin["origin"].startswith("entry point") and "dobbelt" in json.loads(done.stdout)["functions"]
+
+
+# --- the price-index plugin -----------------------------------------------------------
+
+SYNTHETIC = """\
+# SYNTETISKE TESTTAL — ikke rigtige P/L-indeks.
+kilde: syntetiske testtal
+indeks:
+  2024: 100
+  2025: 104.0
+"""
+
+
+def test_price_index_with_synthetic_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = tmp_path / "syntetisk.yaml"
+    table.write_text(SYNTHETIC, "utf-8")
+    monkeypatch.setenv("RAMMEAFTALE_PRISINDEKS", str(table))
+    funcs = discover([PLUGIN_DIR], entry_points=False).functions()
+    assert funcs["prisindeks_faktor"](2024, 2025) == Decimal("1.04")
+    assert funcs["til_prisniveau"](Decimal("1000.005"), 2024, 2025) == Decimal("1040.01")
+    with pytest.raises(ValueError, match="intet indekstal for 2030"):
+        funcs["prisindeks_faktor"](2024, 2030)
+
+
+def test_shipped_price_index_table_is_empty_and_says_so() -> None:
+    from engine.yamlload import load_file
+    data = load_file(PLUGIN_DIR / "prisindeks.yaml").data
+    assert data["indeks"] == {}          # no invented values: the secretariat fills the table in
+
+
+def test_price_index_in_a_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = tmp_path / "syntetisk.yaml"
+    table.write_text(SYNTHETIC, "utf-8")
+    monkeypatch.setenv("RAMMEAFTALE_PRISINDEKS", str(table))
+    rule = DOUBLE.replace("dobbelt(udgift)", "til_prisniveau(udgift, 2024, 2025)")
+    write_ruleset(tmp_path / "rs", {"objektiv_finansiering.yaml": rule}, id="t-2021")
+    result = Engine.from_path(tmp_path / "rs").evaluate("objektiv_finansiering",
+                                                       {"udgift": "100", "befolkning": {"Vejle": 1}}, ruleset="t-2021")
+    assert result.output["fordeling"] == {"Vejle": Decimal("104.00")}
+
+
+def test_ruleset_sources_from_a_plugin(tmp_path: Path) -> None:
+    try:
+        Engine.default()
+    except Exception as exc:  # noqa: BLE001 - the embedded rulesets are edited by others
+        pytest.skip(f"de indbyggede regelsæt indlæses ikke lige nu: {exc}")
+    extra = tmp_path / "ekstra"
+    write_ruleset(extra, id="plugintest-2021", region="plugintest")
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "kilde.py").write_text(textwrap.dedent(f"""
+        from engine.plugins import hookimpl
+
+        @hookimpl
+        def rammeaftale_ruleset_sources():
+            return [{str(extra)!r}, {str(tmp_path / 'findes-ikke')!r}]
+    """), "utf-8")
+    env = _env(RAMMEAFTALE_PLUGINS=str(folder))
+    listed = json.loads(_cli("list", "--json", env=env).stdout)
+    assert "plugintest-2021" in {r["id"] for r in listed}
+    failures = json.loads(_cli("plugins", "--json", env=env).stdout)["failures"]
+    assert any(f["name"] == "kilde" and "findes ikke" in f["error"] for f in failures)
