@@ -3,8 +3,9 @@
 For every embedded agreement and every question it answers, the demo takes
 the first example the ruleset itself ships (the agreement's own worked
 example where there is one), evaluates it and prints the answer; the first
-agreement gets the full step-by-step explanation.  It ends with the count of
-examples that reproduce, so a newcomer sees both the engine and its proof.
+of those per agreement gets the full step-by-step explanation with its
+citations.  It ends with the count of examples that reproduce, so a newcomer
+sees both the engine and its proof.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from .explain import explain, explain_error, format_value
 def run_demo(engine: Engine) -> int:
     found = list(examples.discover(engine))
     agreements = [r for r in engine.registry.agreements()]
-    for index, ruleset in enumerate(agreements):
+    for ruleset in agreements:
+        explained = False
         print("=" * 78)
         print(f"{ruleset.name} ({ruleset.id}, {ruleset.valid_from} – {ruleset.valid_to}, status {ruleset.status})")
         print("=" * 78)
@@ -32,8 +34,9 @@ def run_demo(engine: Engine) -> int:
             except EngineError as exc:
                 print(f"    {explain_error(exc)}")
                 continue
-            if index == 0:
+            if not explained:
                 print(explain(result))
+                explained = True
             else:
                 for name, value in result.output.items():
                     print(f"    {name}: {format_value(value)}")
