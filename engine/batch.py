@@ -148,10 +148,13 @@ def _stream(question: str, items: Iterable[Item], paths: Sequence[str] | None, w
 
 def _inline(question: str, items: Iterable[Item], paths: Sequence[str] | None, engine: "Engine | None",
             csv_output: bool | None) -> Iterator[Any]:
-    _init_worker(paths, question, csv_output) if engine is None else _WORKER.update(
-        engine=engine, question=question, formatter=None if csv_output is None else Formatter(question, csv_output))
-    for block in _chunks(items, 1):
-        yield from _work(block)
+    if engine is None:
+        _init_worker(paths, question, csv_output)
+    else:
+        _WORKER.update(engine=engine, question=question,
+                       formatter=None if csv_output is None else Formatter(question, csv_output))
+    for item in items:
+        yield from _work([item])
 
 
 def _pooled(question: str, items: Iterable[Item], paths: Sequence[str] | None, workers: int,
@@ -292,7 +295,7 @@ def cmd_batch(args: Any) -> int:
         raise InvalidCase(f"ukendt spørgsmål '{args.question}'; kendte: {', '.join(catalogue())}", path="question")
     paths = [str(p) for p in args.rulesets] if args.rulesets else _default_paths()
     source = sys.stdin if args.input == "-" else _open_input(args.input)
-    target = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8", newline="")
+    target = sys.stdout if args.output == "-" else _open_output(args.output)
     size = 0 if args.input == "-" else Path(args.input).stat().st_size
     progress = Progress(sys.stderr, size, sys.stderr.isatty())
     rows = failed = 0
@@ -325,10 +328,17 @@ def _default_paths() -> list[str] | None:
 
 
 def _open_input(path: str) -> IO[str]:
-    try:
-        return open(path, encoding="utf-8", errors="replace", newline="")
+    try:   # utf-8-sig: CSV files saved by Excel start with a byte-order mark
+        return open(path, encoding="utf-8-sig", errors="replace", newline="")
     except OSError as exc:
         raise InvalidCase(f"kan ikke læse {path}: {exc.strerror}", path="input") from None
+
+
+def _open_output(path: str) -> IO[str]:
+    try:
+        return open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InvalidCase(f"kan ikke skrive {path}: {exc.strerror}", path="output") from None
 
 
 def _position(stream: IO[str]) -> int:

@@ -197,7 +197,10 @@ def discover(folders: Iterable[Path] | None = None, entry_points: bool = True) -
 def plugin_folders() -> list[Path]:
     """The project's ``plugins/`` folder plus ``$RAMMEAFTALE_PLUGINS``."""
     extra = [Path(p) for p in os.environ.get(ENV_DIRS, "").split(os.pathsep) if p]
-    return [PLUGIN_DIR, *extra]
+    # Only the project checkout's own plugins/ (an installed engine sits in site-packages,
+    # whose sibling "plugins" folder, if any, is somebody else's).
+    project = [PLUGIN_DIR] if (PLUGIN_DIR.parent / "pyproject.toml").is_file() else []
+    return [*project, *extra]
 
 
 def _register(found: Plugins, name: str, origin: str, load: Callable[[], Any]) -> None:

@@ -101,7 +101,7 @@ def test_cli_jsonl_with_bad_rows(root: Path, tmp_path: Path) -> None:
 
 def test_cli_csv_in_and_out(root: Path, tmp_path: Path) -> None:
     src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
-    src.write_text("id,ruleset,fakturadato,skoleaar\na,t-2021,2021-01-31,\nb,t-2021,ikke-en-dato,\n", "utf-8")
+    src.write_text("\ufeffid,ruleset,fakturadato,skoleaar\na,t-2021,2021-01-31,\nb,t-2021,ikke-en-dato,\n", "utf-8")
     done = _cli(root, "afregning", "--input", str(src), "--output", str(dst), "--workers", "1")
     assert done.returncode == 1
     rows = list(csv.DictReader(dst.open(encoding="utf-8")))
