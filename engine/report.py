@@ -123,7 +123,10 @@ class Sources:
     def _lines(self, name: str) -> list[str] | None:
         if name not in self._files:
             path = self.folder / name if self.folder else None
-            self._files[name] = path.read_text("utf-8", errors="replace").splitlines() if path and path.is_file() else None
+            # Citations count lines as grep -n does ("\n" only); splitlines() would
+            # also break at the form feeds the PDF extraction left in the seeds.
+            text = path.read_text("utf-8", errors="replace") if path and path.is_file() else None
+            self._files[name] = text.split("\n") if text is not None else None
         return self._files[name]
 
     def cite(self, kilde: str | None) -> str:

@@ -60,3 +60,11 @@ def test_every_citation_points_at_existing_non_blank_lines():
 
 def test_there_are_citations_to_check():
     assert len(CITATIONS) > 100
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"kildeteksterne findes ikke i {SEEDS}")
+def test_report_quotes_the_line_grep_would_show():
+    """The seeds contain form feeds; a quote must still be the grep -n line."""
+    from engine.report import Sources
+    quoted = Sources(SEEDS).quote("004_85e6f331934d1c71.txt:1985 Opsigelsesvarsler")
+    assert quoted == [(1985, "Opsigelsesvarsel er løbende måned plus 30 dage, medmindre andet er aftalt.")]
