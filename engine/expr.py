@@ -22,7 +22,6 @@ functions below in both paths.
 from __future__ import annotations
 
 import ast
-import copy
 import decimal
 import operator
 from decimal import Decimal
@@ -121,7 +120,7 @@ class Expression:
         self.direct: tuple[str, Any] | None = (
             ("name", self.tree.id) if isinstance(self.tree, ast.Name)
             else ("value", self.tree.value) if isinstance(self.tree, ast.Constant) else None)
-        self.code, self.scope = _compile(tree, functions)
+        self.code, self.scope = _compile(self.source, functions)
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
@@ -220,13 +219,15 @@ _BOUNDED = {ast.Pow: "__potens", ast.Mult: "__gange", ast.Div: "__divider", ast.
 class _Lower(ast.NodeTransformer):
     """Rewrite a checked tree for ``compile``: literals and bounded operators become names."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: str) -> None:
+        self.source = source
         self.constants: dict[str, Any] = {}
 
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
-        if isinstance(node.value, Decimal):
+        if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
             name = f"__k{len(self.constants)}"
-            self.constants[name] = node.value
+            text = ast.get_source_segment(self.source, node) or repr(node.value)
+            self.constants[name] = Decimal(text.replace("_", ""))
             return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
         return node
 
@@ -239,9 +240,10 @@ class _Lower(ast.NodeTransformer):
         return ast.copy_location(call, node)
 
 
-def _compile(tree: ast.Expression, functions: Mapping[str, Callable[..., Any]]) -> tuple[Any, dict[str, Any]]:
-    lower = _Lower()
-    lowered = ast.fix_missing_locations(lower.visit(copy.deepcopy(tree)))
+def _compile(source: str, functions: Mapping[str, Callable[..., Any]]) -> tuple[Any, dict[str, Any]]:
+    """A fresh parse of the already-checked source, lowered and compiled."""
+    lower = _Lower(source)
+    lowered = ast.fix_missing_locations(lower.visit(ast.parse(source, mode="eval")))
     scope: dict[str, Any] = {"__builtins__": {}, **functions, **lower.constants}
     scope.update({name: _OPERATORS[op] for op, name in _BOUNDED.items()})
     return compile(lowered, "<formel>", "eval"), scope

@@ -5,28 +5,39 @@ ruleset file may contain is listed there, and anything else is an error
 ("unknown or misplaced keys are never silently ignored").  jsonschema's
 messages are English and point at paths; we translate the common ones and
 point at the line of the offending key.
+
+Validation is the slowest part of loading, and the same unchanged files are
+loaded by every CLI call.  A file that passed is therefore remembered by the
+hash of its text and of the schemas (:mod:`engine.validcache`); only a file
+whose text or schema changed is validated again.  jsonschema is imported
+only when something must be validated.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-import jsonschema
-from referencing import Registry, Resource
-
+from . import validcache
 from .errors import InvalidRuleset
 from .yamlload import Document
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jsonschema
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
 _STEP_KINDS = ("formel", "tabel", "kraev", "ikke_reguleret", "advarsel", "varianter")
 
 
 @cache
-def _validator(name: str) -> jsonschema.protocols.Validator:
+def _validator(name: str) -> "jsonschema.protocols.Validator":
+    import jsonschema
+    from referencing import Registry, Resource
+
     resources = []
     for path in sorted(SCHEMA_DIR.glob("*.json")):
         resource = Resource.from_contents(json.loads(path.read_text("utf-8")))
@@ -38,9 +49,23 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
 
 def check(doc: Document, schema: str) -> list[InvalidRuleset]:
     """All schema violations in ``doc``, each with file:line, in file order."""
+    key = hashlib.sha256(f"{_schemas_digest()}:{schema}:{doc.digest}".encode()).hexdigest()
+    if validcache.seen(key):
+        return []
     validator = _validator(schema)
     errors = [_translate(doc, e) for e in validator.iter_errors(_plain(doc.data))]
+    if not errors:
+        validcache.remember(key)
     return sorted(errors, key=lambda e: _line_of(e.location))
+
+
+@cache
+def _schemas_digest() -> str:
+    from . import __version__
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(SCHEMA_DIR.glob("*.json")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def schema_json(name: str) -> dict[str, Any]:
@@ -66,7 +91,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _translate(doc: Document, error: jsonschema.ValidationError) -> InvalidRuleset:
+def _translate(doc: Document, error: "jsonschema.ValidationError") -> InvalidRuleset:
+    import jsonschema
+
     path = tuple(error.absolute_path)
     where = ".".join(map(str, path)) or "(øverste niveau)"
     kind = error.validator
@@ -103,7 +130,7 @@ def _translate(doc: Document, error: jsonschema.ValidationError) -> InvalidRules
     return _generic(doc, path, where, error)
 
 
-def _generic(doc: Document, path: tuple[Any, ...], where: str, error: jsonschema.ValidationError) -> InvalidRuleset:
+def _generic(doc: Document, path: tuple[Any, ...], where: str, error: "jsonschema.ValidationError") -> InvalidRuleset:
     return InvalidRuleset(f"{where}: {error.message}", location=doc.where(path))
 
 

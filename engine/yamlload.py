@@ -16,6 +16,7 @@ enforce the format's own rules, stricter than YAML's:
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -42,6 +43,7 @@ class Document:
     data: Any
     file: str
     lines: dict[PathKey, int] = field(default_factory=dict)
+    digest: str = ""                      # sha256 of the text, for caches
 
     def line(self, path: PathKey = ()) -> int:
         """Line of ``path``, or of its nearest located ancestor."""
@@ -86,7 +88,7 @@ def load_text(text: str, name: str = "<tekst>") -> Document:
     except RecursionError as exc:
         raise InvalidRuleset(f"for dyb indlejring (højst {MAX_DEPTH} niveauer)",
                              location=f"{name}:1") from exc
-    doc = Document(data=None, file=name)
+    doc = Document(data=None, file=name, digest=hashlib.sha256(text.encode("utf-8")).hexdigest())
     if node is not None:
         doc.data = _Converter(doc).convert(node, (), 0)
     return doc
