@@ -58,8 +58,11 @@ class RuleQuestion:
         with decimal.localcontext(CONTEXT):
             for step in self.steps:
                 step.run(ctx)
+            values = ctx.values
             ctx.values["__output__"] = {
-                name: evaluate(expr, ctx, self.meta) for name, expr in self.outputs.items()
+                name: values[expr.direct[1]] if expr.direct and expr.direct[0] == "name"
+                else evaluate(expr, ctx, self.meta)
+                for name, expr in self.outputs.items()
             }
         return ctx
 

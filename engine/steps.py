@@ -179,14 +179,16 @@ class Table(Step):
         if row is None:
             raise self._no_match(key)
         action = self.actions[row.id]
-        _require(action.requires, ctx, action.meta)
+        if action.requires:
+            _require(action.requires, ctx, action.meta)
         values = ctx.values
         values.update(action.literals)
         for name, expr in action.formulas.items():
             values[name] = evaluate(expr, ctx, action.meta)
         values[self.rule_name] = row.id
-        action.meta.warn(ctx)
-        self.meta.warn(ctx)
+        if action.meta.warnings or self.meta.warnings:
+            action.meta.warn(ctx)
+            self.meta.warn(ctx)
         if ctx.trace is not None:
             used = dict(zip(self.conditions.columns, key))
             for expr in action.formulas.values():
