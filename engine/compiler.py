@@ -22,8 +22,8 @@ from .errors import InvalidRuleset, RulesetErrors
 from .expr import Evaluator, Expression, ExpressionError
 from .functions import function_table
 from .ruleset import Parameter, RuleQuestion, Ruleset
-from .steps import (Formula, Meta, Require, RowAction, Step, Table, Unregulated, Variant, Variants,
-                    Warning)
+from .steps import (Formula, Meta, PluginStep, Require, RowAction, Step, Table, Unregulated, Variant,
+                    Variants, Warning)
 from .tables import Cell, Conditions, Row, parse_cell
 from .yamlload import Document, load_file
 
@@ -260,7 +260,8 @@ def _steps(raw: list[dict[str, Any]], scope: Scope, path: tuple[Any, ...]) -> li
 
 
 def _step(data: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> Step | None:
-    kind = next(k for k in ("formel", "tabel", "kraev", "ikke_reguleret", "advarsel", "varianter") if k in data)
+    kind = next(k for k in ("formel", "tabel", "kraev", "ikke_reguleret", "advarsel", "varianter", "blok")
+                if k in data)
     meta = _meta(data, scope, path, data["id"], kind)
     guard = scope.expression(data["naar"], path + ("naar",)) if "naar" in data else None
     if kind == "formel":
@@ -278,7 +279,32 @@ def _step(data: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> Step | N
         return Unregulated(meta, guard, data["ikke_reguleret"])
     if kind == "advarsel":
         return Warning(meta, guard, data["advarsel"])
+    if kind == "blok":
+        return _plugin_step(data, meta, guard, scope, path)
     return _variants(data["varianter"], meta, guard, scope, path + ("varianter",))
+
+
+def _plugin_step(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
+                 path: tuple[Any, ...]) -> PluginStep | None:
+    from .plugins import step_kinds  # late: plugins load on first use, not on import
+    params = dict(data["blok"])
+    kind = params.pop("type")
+    scope.define(data["id"], path + ("id",), f"trin i {scope.doc.where(path)}")
+    factory = step_kinds().get(kind)
+    if factory is None:
+        scope.fail(path + ("blok", "type"), f"ukendt byggeklods '{kind}' (plugins giver: "
+                                            f"{', '.join(sorted(step_kinds())) or 'ingen'}; se 'rammeaftale plugins')")
+        return None
+    try:
+        function = factory(params)
+    except (ValueError, TypeError, KeyError) as exc:
+        scope.fail(path + ("blok",), f"byggeklodsen '{kind}' afviser sine parametre: {exc}")
+        return None
+    reads = tuple(getattr(function, "reads", ()))
+    for name in reads:
+        if name not in scope.names:
+            scope.fail(path + ("blok",), f"byggeklodsen '{kind}' læser det ukendte navn '{name}'")
+    return PluginStep(meta, guard, function, reads)
 
 
 # --- tables and variants --------------------------------------------------------

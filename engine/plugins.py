@@ -61,12 +61,18 @@ class Specs:
         """
 
     @hookspec
-    def rammeaftale_step_kinds(self) -> dict[str, Any]:
-        """Extra building blocks for question files, ``{noegle: byggeklods}``.
+    def rammeaftale_step_kinds(self) -> dict[str, Callable[[dict[str, Any]], Callable[..., Any]]]:
+        """Extra building blocks for question files, ``{type: byggeklods}``.
 
-        Collected and listed by ``rammeaftale plugins``; the compiler does not
-        yet compile them (a step kind also needs a place in
-        ``question.schema.json``), so no ruleset can use one today.
+        A ruleset uses one as a step ``blok: {type: <type>, ...parametre}``.
+        The building block is called once, when the ruleset loads, with the
+        parameters (everything but ``type``) and returns the step's function:
+        it receives the evaluation's values (a read-only mapping) and returns
+        the step's value, bound to the step's ``id``.  It may list the names
+        it reads in an attribute ``reads`` (checked at load, shown in the
+        trace).  Raise ``ValueError`` with a Danish message for bad
+        parameters (→ ``invalid_ruleset`` at file:line) or bad values at run
+        time (→ ``invalid_case`` naming the rule).
         """
 
     @hookspec
@@ -241,6 +247,11 @@ def plugins() -> Plugins:
 def expression_functions(reserved: Iterable[str]) -> dict[str, Callable[..., Any]]:
     """Hook for :func:`engine.functions.function_table`: plugin functions to merge."""
     return plugins().functions(reserved)
+
+
+def step_kinds() -> dict[str, Callable[[dict[str, Any]], Callable[..., Any]]]:
+    """Hook for :mod:`engine.compiler`: the building blocks plugins add."""
+    return plugins().step_kinds()
 
 
 def format_result(name: str, result: dict[str, Any]) -> str:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import jsonschema
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
-_STEP_KINDS = ("formel", "tabel", "kraev", "ikke_reguleret", "advarsel", "varianter")
+_STEP_KINDS = ("formel", "tabel", "kraev", "ikke_reguleret", "advarsel", "varianter", "blok")
 
 
 @cache

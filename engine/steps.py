@@ -9,7 +9,8 @@ case's inputs, the ruleset's parameters and every earlier step's result):
 * :class:`Unregulated` — ``ikke_reguleret``: the text is silent here;
 * :class:`Warning`  — ``advarsel``: a warning the result must carry;
 * :class:`Variants` — ``varianter``: one of several step lists, chosen by
-  conditions like a table row (the agreement's "model A / model B").
+  conditions like a table row (the agreement's "model A / model B");
+* :class:`PluginStep` — ``blok``: a building block a plugin supplies.
 
 Every step may have a guard (``naar``); a step whose guard is false binds its
 names to ``None`` and says so in the trace.
@@ -20,7 +21,8 @@ from __future__ import annotations
 import decimal
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Sequence
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Sequence
 
 import simpleeval
 
@@ -239,6 +241,31 @@ class Warning(Step):
         self.meta.warn(ctx)
         if ctx.trace is not None:
             ctx.record(TraceStep(self.meta.id, "advarsel", self.message, self.meta.kilde, self.meta.title))
+
+
+@dataclass
+class PluginStep(Step):
+    """A ``blok`` step: a building block supplied by a plugin."""
+
+    function: Callable[[Mapping[str, Any]], Any] | None = None
+    reads: tuple[str, ...] = ()
+
+    def defines(self) -> tuple[str, ...]:
+        return (self.meta.id,)
+
+    def execute(self, ctx: Context) -> None:
+        try:
+            result = self.function(MappingProxyType(ctx.values))
+        except EngineError:
+            raise
+        except _RUNTIME_ERRORS as exc:
+            raise InvalidCase(f"reglen '{self.meta.id}' ({self.meta.where}, {self.meta.kilde}) kunne ikke "
+                              f"beregnes med sagens værdier: {_explain(exc)}") from None
+        ctx.values[self.meta.id] = result
+        self.meta.warn(ctx)
+        if ctx.trace is not None:
+            ctx.record(TraceStep(self.meta.id, "blok", result, self.meta.kilde, self.meta.title,
+                                 {n: ctx.values.get(n) for n in self.reads}, self.meta.notes()))
 
 
 @dataclass

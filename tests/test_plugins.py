@@ -202,3 +202,67 @@ def test_ruleset_sources_from_a_plugin(tmp_path: Path) -> None:
     assert "plugintest-2021" in {r["id"] for r in listed}
     failures = json.loads(_cli("plugins", "--json", env=env).stdout)["failures"]
     assert any(f["name"] == "kilde" and "findes ikke" in f["error"] for f in failures)
+
+
+STEP_PLUGIN = """
+    from decimal import Decimal
+    from engine.plugins import hookimpl
+
+    def andel(params):
+        navn, sats = params["af"], Decimal(str(params["sats"]))
+        if not 0 <= sats <= 1:
+            raise ValueError("sats skal ligge mellem 0 og 1")
+        def run(values):
+            if values[navn] > 10**9:
+                raise ValueError("for stort beløb til testklodsen")
+            return values[navn] * sats
+        run.reads = (navn,)
+        return run
+
+    @hookimpl
+    def rammeaftale_step_kinds():
+        return {"andel": andel}
+"""
+
+STEP_RULE = f"""\
+spoergsmaal: objektiv_finansiering
+titel: Halv udgift via en plugin-byggeklods (testregel)
+kilde: {SOURCE}:2978 Bilag 10
+trin:
+  - id: halvdel
+    kilde: {SOURCE}:2978 Bilag 10
+    blok: {{type: andel, af: udgift, sats: {{SATS}}}}
+  - id: fordeling
+    kilde: {SOURCE}:2978 Bilag 10
+    formel: fordel(halvdel, befolkning)
+resultat:
+  fordeling: fordeling
+"""
+
+
+def test_plugin_building_block_in_a_rule(tmp_path: Path) -> None:
+    plugin_dir = tmp_path / "plug"
+    plugin_dir.mkdir()
+    (plugin_dir / "klods.py").write_text(textwrap.dedent(STEP_PLUGIN), "utf-8")
+    env = _env(RAMMEAFTALE_PLUGINS=str(plugin_dir))
+
+    def run(sats: str, udgift: str) -> subprocess.CompletedProcess[str]:
+        rulesets = tmp_path / f"rs-{sats}-{udgift}"
+        write_ruleset(rulesets, {"q.yaml": STEP_RULE.replace("{SATS}", sats)}, id="t-2021")
+        case = tmp_path / f"case-{udgift}.json"
+        case.write_text(json.dumps({"udgift": udgift, "befolkning": {"A": 1, "B": 1}}), "utf-8")
+        return _cli("--rulesets", str(rulesets), "evaluate", "objektiv_finansiering", "--case", str(case),
+                    "--ruleset", "t-2021", "--json", env=env)
+
+    done = run("0.5", "100")
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert result["output"]["fordeling"] == {"A": "25.00", "B": "25.00"}
+    assert result["trace"][0]["kind"] == "blok" and result["trace"][0]["values"] == {"udgift": "100"}
+    bad_params = run("2", "100")
+    assert bad_params.returncode == 1 and "sats skal ligge mellem 0 og 1" in bad_params.stdout
+    assert json.loads(bad_params.stdout)["error"]["kind"] == "invalid_ruleset"
+    bad_value = json.loads(run("0.5", "2000000000").stdout)["error"]
+    assert bad_value["kind"] == "invalid_case" and "for stort beløb" in bad_value["message"]
+    without = _cli("--rulesets", str(tmp_path / "rs-0.5-100"), "validate", env=_env(RAMMEAFTALE_NO_PLUGINS="1"))
+    assert without.returncode == 1 and "ukendt byggeklods 'andel'" in without.stderr
