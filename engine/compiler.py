@@ -41,20 +41,30 @@ class Scope:
                  types: dict[str, str]) -> None:
         self.doc, self.errors, self.source_files = doc, errors, source_files
         self.functions, self.names, self.domains, self.types = functions, names, domains, types
+        self.params: dict[str, Parameter] = {}
 
     def fail(self, path: tuple[Any, ...], message: str) -> None:
         self.errors.append(InvalidRuleset(message, location=self.doc.where(path)))
 
     def child(self) -> "Scope":
-        return Scope(self.doc, self.errors, self.source_files, self.functions, dict(self.names),
-                     dict(self.domains), self.types)
+        child = Scope(self.doc, self.errors, self.source_files, self.functions, dict(self.names),
+                      dict(self.domains), self.types)
+        child.params = self.params
+        return child
 
-    def expression(self, source: Any, path: tuple[Any, ...], extra: Iterable[str] = ()) -> Expression | None:
+    def expression(self, source: Any, path: tuple[Any, ...], extra: Iterable[str] = (),
+                   meta: Meta | None = None) -> Expression | None:
+        """Compile a formula; ``meta`` (the rule using it) inherits its parameters' warnings."""
         try:
-            return Expression(source, list(self.names) + list(extra), self.functions)
+            expr = Expression(source, list(self.names) + list(extra), self.functions)
         except ExpressionError as exc:
             self.fail(path, str(exc))
             return None
+        if meta is not None:
+            for name in expr.names:
+                if name in self.params:
+                    meta.inherited.extend(self.params[name].meta.warnings)
+        return expr
 
     def define(self, name: str, path: tuple[Any, ...], origin: str) -> None:
         if name in self.names:
@@ -150,9 +160,10 @@ def _parameters(raw: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> dic
     for name, spec in raw.items():
         here = path + (name,)
         scope.define(name, here, f"parameter i {scope.doc.where(here)}")
-        out[name] = Parameter(name=name, value=spec["vaerdi"], kilde=scope.kilde(spec["kilde"], here + ("kilde",)),
-                              description=spec.get("beskrivelse"), text=spec.get("tekst"),
-                              note=spec.get("fortolkning"), status=spec.get("status"))
+        meta = Meta(id=name, kind="parameter", where=scope.doc.where(here),
+                    kilde=scope.kilde(spec["kilde"], here + ("kilde",)), title=spec.get("beskrivelse"),
+                    text=spec.get("tekst"), note=spec.get("fortolkning"), status=spec.get("status"))
+        out[name] = Parameter(name=name, value=spec["vaerdi"], meta=meta)
     return out
 
 
@@ -217,9 +228,10 @@ def _question_file(doc: Document, ruleset: Ruleset, errors: list[InvalidRuleset]
             scope.domains[name] = frozenset(field.spec["vaerdier"])
     parameters = dict(ruleset.parameters)
     parameters.update(_parameters(data.get("parametre", {}), scope, ("parametre",)))
+    scope.params = parameters
     meta = _meta(data, scope, (), data["spoergsmaal"], "spoergsmaal")
     steps = _steps(data["trin"], scope, ("trin",))
-    outputs = _outputs(data["resultat"], spec, scope)
+    outputs = _outputs(data["resultat"], spec, scope, meta)
     return RuleQuestion(name=spec.name, meta=meta, spec=spec, steps=steps, outputs=outputs,
                         parameters=parameters, evaluator=Evaluator(scope.functions),
                         month_rule=ruleset.month_rule, owner=ruleset.id,
@@ -233,14 +245,14 @@ def _meta(data: dict[str, Any], scope: Scope, path: tuple[Any, ...], ident: str,
                 text=data.get("tekst"), note=data.get("fortolkning"), status=data.get("status"))
 
 
-def _outputs(raw: dict[str, Any], spec: Question, scope: Scope) -> dict[str, Expression]:
+def _outputs(raw: dict[str, Any], spec: Question, scope: Scope, meta: Meta) -> dict[str, Expression]:
     out: dict[str, Expression] = {}
     for name, source in raw.items():
         here = ("resultat", name)
         if name not in spec.outputs:
             scope.fail(here, f"'{name}' er ikke et output af '{spec.name}' (kendte: {', '.join(spec.outputs)})")
             continue
-        expr = scope.expression(source, here)
+        expr = scope.expression(source, here, meta=meta)
         if expr is not None:
             out[name] = expr
     for name, field in spec.outputs.items():
@@ -263,9 +275,9 @@ def _step(data: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> Step | N
     kind = next(k for k in ("formel", "tabel", "kraev", "ikke_reguleret", "advarsel", "varianter", "blok")
                 if k in data)
     meta = _meta(data, scope, path, data["id"], kind)
-    guard = scope.expression(data["naar"], path + ("naar",)) if "naar" in data else None
+    guard = scope.expression(data["naar"], path + ("naar",), meta=meta) if "naar" in data else None
     if kind == "formel":
-        expr = scope.expression(data["formel"], path + ("formel",))
+        expr = scope.expression(data["formel"], path + ("formel",), meta=meta)
         scope.define(data["id"], path + ("id",), f"trin i {scope.doc.where(path)}")
         return Formula(meta, guard, expr) if expr else None
     if kind == "tabel":
@@ -387,7 +399,7 @@ def _table(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Sc
                 scope.fail(here + ("beregn", name), f"'{name}' står ikke under tabellens udfald ({', '.join(outputs)})")
             if name in action.literals:
                 scope.fail(here + ("beregn", name), f"'{name}' er både under saet og beregn")
-            expr = scope.expression(source, here + ("beregn", name), extra=sorted(available))
+            expr = scope.expression(source, here + ("beregn", name), extra=sorted(available), meta=action.meta)
             if expr is not None:
                 action.formulas[name] = expr
             available.add(name)

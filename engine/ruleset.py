@@ -22,15 +22,32 @@ from .trace import Context
 
 @dataclass(frozen=True)
 class Parameter:
-    """A named value from the agreement (a rate, a threshold), with its source."""
+    """A named value from the agreement (a rate, a threshold), with its source.
+
+    Its :class:`Meta` carries the citation, legal text, interpretation and
+    status like any rule's; a step that uses the parameter inherits its
+    warnings (see :meth:`engine.compiler.Scope.expression`).
+    """
 
     name: str
     value: Any
-    kilde: str
-    description: str | None = None
-    text: str | None = None
-    note: str | None = None
-    status: str | None = None
+    meta: Meta
+
+    @property
+    def kilde(self) -> str:
+        return self.meta.kilde
+
+    @property
+    def description(self) -> str | None:
+        return self.meta.title
+
+    @property
+    def note(self) -> str | None:
+        return self.meta.note
+
+    @property
+    def status(self) -> str | None:
+        return self.meta.status
 
 
 @dataclass(eq=False)

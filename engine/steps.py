@@ -50,6 +50,7 @@ class Meta:
     text: str | None = None
     note: str | None = None
     status: str | None = None
+    inherited: list[str] = field(default_factory=list)      # from parameters the rule uses
 
     def warn(self, ctx: Context) -> None:
         """Warnings this rule attaches to any result that used it."""
@@ -64,7 +65,7 @@ class Meta:
         if self.status and self.status != "vedtaget":
             out.append(f"Reglen {self.id} har status '{self.status}' i kilden ({self.kilde}); "
                        f"resultatet bygger på en regel, der ikke er vedtaget.")
-        return tuple(out)
+        return tuple(out + [w for w in self.inherited if w not in out])
 
     def notes(self) -> list[str]:
         return [f"Fortolkning: {self.note}"] if self.note else []

@@ -155,3 +155,17 @@ def test_folder_and_id_must_agree(tmp_path):
     with pytest.raises(RulesetErrors) as info:
         Engine.from_path(tmp_path)
     assert "mappens navn" in str(info.value)
+
+
+def test_a_rule_inherits_the_warnings_of_the_parameters_it_uses(tmp_path):
+    extra = (f"  forslag_sats:\n    vaerdi: 2\n    kilde: {SOURCE}:1879 Bilag 5\n    status: forslag\n"
+             "    fortolkning: Satsen er et forslag i kilden.\n")
+    folder = write_ruleset(tmp_path, {"q.yaml": QUESTION.replace("fordel(udgift, befolkning)",
+                                                                "fordel(udgift * forslag_sats, befolkning)")})
+    meta = folder / "regelsaet.yaml"
+    meta.write_text(meta.read_text("utf-8").replace("ikke_reguleret:\n", extra + "ikke_reguleret:\n", 1), "utf-8")
+    result = Engine.from_path(tmp_path).evaluate(
+        "objektiv_finansiering", {"udgift": "10", "befolkning": {"A": 1}}, ruleset="test-2021")
+    assert result.output["fordeling"] == {"A": 20}
+    assert any("Fortolkning (forslag_sats): Satsen er et forslag" in w for w in result.warnings)
+    assert any("status 'forslag'" in w for w in result.warnings)
