@@ -546,8 +546,12 @@ def cli_part(settings: Settings, report: dict[str, Any], workdir: Path) -> None:
 # --- batch -------------------------------------------------------------------------------
 
 def write_batch_input(path: Path, rows: int) -> None:
-    """JSONL of ``rows`` opsigelse cases, cycling the sample cases."""
-    lines = [json.dumps(c, ensure_ascii=False) + "\n" for c in cases.OPSIGELSE_CASES]
+    """JSONL of ``rows`` opsigelse rows in the batch format, cycling the sample cases.
+
+    Each line is ``{"id", "ruleset", "case"}`` (docs/brug.md, batch).
+    """
+    lines = [json.dumps({"id": i, "ruleset": RULESET, "case": c}, ensure_ascii=False) + "\n"
+             for i, c in enumerate(cases.OPSIGELSE_CASES)]
     full, rest = divmod(rows, len(lines))
     block = "".join(lines)
     with path.open("w", encoding="utf-8") as f:
@@ -572,7 +576,7 @@ def batch_part(settings: Settings, report: dict[str, Any], workdir: Path) -> Non
     helped = run_measured(cli + ["batch", "--help"], timeout=60)
     if helped.returncode != 0:
         raise Unavailable("the CLI has no `batch` command yet")
-    extra = ["--ruleset", RULESET] if "--ruleset" in helped.stdout else []
+    extra: list[str] = []
     rate_hint = next((r["evals_per_s"] for r in report.get("throughput", [])
                       if r["question"] == "opsigelse" and r["impl"].startswith("engine")), None)
     if rate_hint and settings.batch_rows / rate_hint > settings.batch_timeout:
