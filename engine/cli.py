@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib import import_module
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -23,7 +24,8 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_requested(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
@@ -34,19 +36,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_error(exc, getattr(args, "json", False))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command`` given, only that feature module is imported.
+
+    A one-off evaluation should not pay for importing multiprocessing, the
+    report renderer and the rest; ``--help`` (no command) lists them all.
+    """
     parser = argparse.ArgumentParser(prog="rammeaftale", description="Rammeaftalernes regler som data.")
     parser.add_argument("--rulesets", action="append", type=Path, metavar="MAPPE",
                         help="mappe med regelsæt (kan gentages; standard: de indbyggede)")
     commands = parser.add_subparsers(title="kommandoer", metavar="KOMMANDO")
     for register in COMMANDS:
         register(commands)
+    for name, module in FEATURES.items():
+        if command in (None, name):
+            import_module(f".{module}", __package__).register(commands)
     return parser
+
+
+def _requested(argv: Sequence[str]) -> str | None:
+    """The first argument that names a feature command, if any."""
+    return next((a for a in argv if a in FEATURES), None) if not {"-h", "--help"} & set(argv[:1]) else None
 
 
 def load_engine(args: argparse.Namespace) -> Engine:
     if args.rulesets:
         return Engine.from_path(*args.rulesets)
+    from . import plugins as _plugins
     extra = _plugins.plugins().ruleset_sources()   # rulesets kept elsewhere, offered by plugins
     return Engine.from_path(embedded_rulesets(), *extra) if extra else Engine.default()
 
@@ -95,7 +111,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     result = load_engine(args).evaluate(args.question, case, ruleset=args.ruleset,
                                         region=args.region, dato=args.date)
     if args.format:
-        print(_plugins.format_result(args.format, result.to_dict()), end="")
+        from .plugins import format_result
+        print(format_result(args.format, result.to_dict()), end="")
     elif args.json:
         print_json(result.to_dict())
     else:
@@ -141,7 +158,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"{len(exc.errors)} fejl.", file=sys.stderr)
         return EXIT_ERROR
     ids = sorted(r.id for r in engine.rulesets())
-    warnings = _scaffold.validation_warnings(engine)  # unverified rules of a new period: warn, never fail
+    from .scaffold import validation_warnings
+    warnings = validation_warnings(engine)  # unverified rules of a new period: warn, never fail
     if args.json:
         print_json({"ok": True, "rulesets": ids} | ({"warnings": warnings} if warnings else {}))
     else:
@@ -186,12 +204,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 COMMANDS: list[Callable[[Any], None]] = [_evaluate, _list, _validate, _test, _demo]
 
-# Feature commands live next to their feature (issue 5); each module has a small ``register``.
-from . import batch as _batch, compare as _compare, diff as _diff, plugins as _plugins  # noqa: E402
-from . import report as _report, scaffold as _scaffold  # noqa: E402
-
-COMMANDS += [_compare.register, _diff.register, _scaffold.register, _batch.register, _plugins.register,
-             _report.register]
+#: Feature commands live next to their feature; each module has a small ``register``.
+FEATURES = {"compare": "compare", "diff": "diff", "ny-periode": "scaffold", "batch": "batch",
+            "plugins": "plugins", "report": "report"}
 
 
 if __name__ == "__main__":  # pragma: no cover
