@@ -69,7 +69,7 @@ class Scope:
     def define(self, name: str, path: tuple[Any, ...], origin: str) -> None:
         if name in self.names:
             self.fail(path, f"navnet '{name}' er allerede brugt ({self.names[name]})")
-        elif name in self.functions or name.lower() in _RESERVED:
+        elif name in getattr(self.functions, "builtin_names", self.functions) or name.lower() in _RESERVED:
             self.fail(path, f"navnet '{name}' er reserveret")
         self.names[name] = origin
         self.domains.pop(name, None)
@@ -390,7 +390,8 @@ def _table(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Sc
             if name not in outputs:
                 scope.fail(here + ("saet", name), f"'{name}' står ikke under tabellens udfald ({', '.join(outputs)})")
             action.literals[name] = value
-            literal_values.setdefault(name, set()).add(value if not isinstance(value, list) else None)
+            # Only scalars can form a domain; a list or map value (saet: {proces: {}}) means "no domain".
+            literal_values.setdefault(name, set()).add(value if not isinstance(value, (list, dict)) else None)
         # A row's formulas may use its literals (set first) and the formulas above them
         # in the same row — not a later one, which has no value yet when this one runs.
         available = set(action.literals)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import decimal
 import operator
+import warnings
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping
 
@@ -107,27 +108,59 @@ class Expression:
         if len(source) > MAX_SOURCE:
             raise ExpressionError(f"formlen er for lang ({len(source)} tegn; højst {MAX_SOURCE})")
         self.source = source.strip()
-        try:
-            tree = ast.parse(self.source, mode="eval")
-        except SyntaxError as exc:
-            raise ExpressionError(f"syntaksfejl i formlen '{self.source}': {exc.msg}") from None
-        except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, nesting the parser gives up on
-            raise ExpressionError(f"formlen kan ikke læses ({type(exc).__name__})") from None
-        self.names, self.functions = _check(tree, self.source, set(known_names), functions)
-        _fold(tree.body, self.source)
-        self.tree = tree.body
+        self.tree, names, self.functions, self.code, self.scope = _prepared(self.source, functions)
+        known = known_names if isinstance(known_names, (set, frozenset, dict)) else set(known_names)
+        for name in names:
+            if name not in known:
+                raise ExpressionError(f"ukendt navn '{name}' i formlen '{self.source}'" + _suggest(name, known))
+        for name in self.functions:
+            if name in known:  # a call would reach the data value in one evaluator and the function in the other
+                raise ExpressionError(f"'{name}' er både en funktion og et navn i regelsættet ('{self.source}')")
+        self.names = names
         # A bare name or literal (most ``resultat`` entries) needs no evaluator at all.
         self.direct: tuple[str, Any] | None = (
             ("name", self.tree.id) if isinstance(self.tree, ast.Name)
             else ("value", self.tree.value) if isinstance(self.tree, ast.Constant) else None)
-        self.code, self.scope = _compile(self.source, functions)
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
 
 
-def _check(tree: ast.AST, source: str, known: set[str],
+#: Parsed, checked and compiled formulas by (source, function table): the same
+#: formula text recurs across questions and periods and is prepared once.
+_PREPARED: dict[tuple[str, int], tuple[Any, ...]] = {}
+_PREPARED_MAX = 20_000
+
+
+def _prepared(source: str, functions: Mapping[str, Callable[..., Any]]) -> tuple[Any, ...]:
+    """(tree, names read, functions called, code, scope) for ``source``; raises ExpressionError."""
+    key = (source, id(functions))
+    entry = _PREPARED.get(key)
+    if entry is None or entry[-1] is not functions:
+        entry = _prepare(source, functions) + (functions,)
+        if len(_PREPARED) >= _PREPARED_MAX:
+            _PREPARED.clear()
+        _PREPARED[key] = entry
+    return entry[:-1]
+
+
+def _prepare(source: str, functions: Mapping[str, Callable[..., Any]]) -> tuple[Any, ...]:
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"syntaksfejl i formlen '{source}': {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, nesting the parser gives up on
+        raise ExpressionError(f"formlen kan ikke læses ({type(exc).__name__})") from None
+    names, called = _check(tree, source, functions)
+    _fold(tree.body, source)
+    direct = isinstance(tree.body, (ast.Name, ast.Constant))
+    code, scope = (None, None) if direct else _compile(source, functions)
+    return tree.body, names, called, code, scope
+
+
+def _check(tree: ast.AST, source: str,
            functions: Mapping[str, Callable[..., Any]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The whitelist; returns the names read and the functions called (names are checked by the caller)."""
     names: list[str] = []
     called: list[str] = []
     count = 0
@@ -142,15 +175,13 @@ def _check(tree: ast.AST, source: str, known: set[str],
             if not isinstance(node.func, ast.Name) or node.keywords:
                 raise ExpressionError(f"kun kald af navngivne funktioner uden nøgleord er tilladt ('{source}')")
             if node.func.id not in functions:
+                known = functions.all() if hasattr(functions, "all") else functions
                 raise ExpressionError(f"ukendt funktion '{node.func.id}' i '{source}' "
-                                      f"(kendte: {', '.join(sorted(functions))})")
+                                      f"(kendte: {', '.join(sorted(known))})")
             called.append(node.func.id)
         elif isinstance(node, ast.Name):
             if id(node) in call_targets:
                 continue
-            if node.id not in known:
-                raise ExpressionError(f"ukendt navn '{node.id}' i formlen '{source}'"
-                                      + _suggest(node.id, known))
             names.append(node.id)
         elif isinstance(node, ast.Constant):
             _literal(node, source)
@@ -169,14 +200,20 @@ def _literal(node: ast.Constant, source: str) -> None:
         number = Decimal(value)  # exact; also right for 0x10 / 0o17 / 0b101, which Decimal('0x10') cannot read
     elif isinstance(value, float):
         text = ast.get_source_segment(source, node) or repr(value)
-        number = Decimal(text.replace("_", ""))
+        try:
+            number = Decimal(text.replace("_", ""))
+        except decimal.InvalidOperation:  # an exponent beyond what Decimal can hold at all
+            raise ExpressionError(f"tallet {_clip(text)} i formlen er for stort eller for småt") from None
     else:
         raise ExpressionError(f"konstanten {value!r} er ikke tilladt i formler")
     if not number.is_finite() or number and not -MAX_LITERAL_EXPONENT <= number.adjusted() <= MAX_LITERAL_EXPONENT:
-        raise ExpressionError(f"tallet {number:.3e} i formlen er for stort eller for småt "
+        raise ExpressionError(f"tallet {_clip(str(number))} i formlen er for stort eller for småt "
                               f"(tilladt: 1e-{MAX_LITERAL_EXPONENT} til 1e{MAX_LITERAL_EXPONENT})")
     node.value = number
 
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 class _Variable(Exception):
@@ -227,7 +264,9 @@ class _Lower(ast.NodeTransformer):
         if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
             name = f"__k{len(self.constants)}"
             text = ast.get_source_segment(self.source, node) or repr(node.value)
-            self.constants[name] = Decimal(text.replace("_", ""))
+            # As _literal: ints exactly (0x1F has no Decimal text form), floats from their text.
+            self.constants[name] = (Decimal(node.value) if isinstance(node.value, int)
+                                    else Decimal(text.replace("_", "")))
             return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
         return node
 
@@ -246,7 +285,11 @@ def _compile(source: str, functions: Mapping[str, Callable[..., Any]]) -> tuple[
     lowered = ast.fix_missing_locations(lower.visit(ast.parse(source, mode="eval")))
     scope: dict[str, Any] = {"__builtins__": {}, **functions, **lower.constants}
     scope.update({name: _OPERATORS[op] for op, name in _BOUNDED.items()})
-    return compile(lowered, "<formel>", "eval"), scope
+    with warnings.catch_warnings():
+        # "'bool' object is not subscriptable; perhaps you missed a comma?" for True[0]: the
+        # formula fails at run time like in the walker; under -W error it must not fail the load.
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return compile(lowered, "<formel>", "eval"), scope
 
 
 def _describe(node: ast.AST) -> str:

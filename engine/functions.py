@@ -144,12 +144,47 @@ def builtin_functions(month_rule: str) -> dict[str, Callable[..., Any]]:
 FUNCTION_NAMES = tuple(sorted(builtin_functions("afkort")))
 
 
-def function_table(month_rule: str) -> dict[str, Callable[..., Any]]:
-    """Every function formulas may call: the built-ins plus plugin functions.
+class FunctionTable(dict):
+    """The built-ins, plus plugin functions fetched the first time a name is missing.
 
-    Plugins (:mod:`engine.plugins`) only add names; one that would shadow a
-    built-in or a catalogue field is refused and reported by the plugin list.
+    Discovering plugins scans the installed distributions' entry points, which
+    costs tens of milliseconds; a ruleset that only calls built-ins (all the
+    shipped ones) should not pay that on every command-line call.  Plugins
+    only add names: one that would shadow a built-in or a catalogue field is
+    refused and reported by the plugin list.
     """
-    table = builtin_functions(month_rule)
-    from .plugins import expression_functions  # late: plugins load on first compile, not on import
-    return expression_functions(reserved=table) | table
+
+    def __init__(self, builtins: dict[str, Callable[..., Any]]) -> None:
+        super().__init__(builtins)
+        self.builtin_names = frozenset(builtins)
+        self._plugins_loaded = False
+
+    def _load_plugins(self) -> None:
+        if not self._plugins_loaded:
+            self._plugins_loaded = True
+            from .plugins import expression_functions
+            for name, function in expression_functions(reserved=self.builtin_names).items():
+                self.setdefault(name, function)
+
+    def __contains__(self, name: object) -> bool:
+        if dict.__contains__(self, name):
+            return True
+        self._load_plugins()
+        return dict.__contains__(self, name)
+
+    def __missing__(self, name: str) -> Callable[..., Any]:
+        self._load_plugins()
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        raise KeyError(name)
+
+    def all(self) -> "FunctionTable":
+        """Every name, plugins included (for messages that list what exists)."""
+        self._load_plugins()
+        return self
+
+
+@lru_cache(maxsize=None)
+def function_table(month_rule: str) -> FunctionTable:
+    """Every function formulas may call, bound to a ruleset's month rule (one table per rule)."""
+    return FunctionTable(builtin_functions(month_rule))
