@@ -36,6 +36,11 @@ def ensure_environment(extras: str = "test") -> None:
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                         "-e", f"{ROOT}[{extras}]"], check=True)
         stamp.write_text(wanted)
+    # An editable install leaves the engine's own modules uncompiled, and where
+    # PYTHONDONTWRITEBYTECODE is set (as on our CI machines) every command would
+    # compile them again: ~100 ms of each CLI call.  compileall skips fresh files.
+    subprocess.run([str(python), "-m", "compileall", "-q", str(ROOT / "engine"), str(ROOT / "plugins")],
+                   check=True, stdout=subprocess.DEVNULL)
 
 
 def main(argv: list[str]) -> int:

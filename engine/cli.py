@@ -55,8 +55,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _requested(argv: Sequence[str]) -> str | None:
-    """The first argument that names a feature command, if any."""
-    return next((a for a in argv if a in FEATURES), None) if not {"-h", "--help"} & set(argv[:1]) else None
+    """The command named on the line (None for none or top-level --help: register them all)."""
+    if {"-h", "--help"} & set(argv[:1]):
+        return None
+    names = {c.__name__.lstrip("_").replace("_", "-") for c in COMMANDS} | set(FEATURES)
+    return next((a for a in argv if a in names), None)
 
 
 def load_engine(args: argparse.Namespace) -> Engine:
