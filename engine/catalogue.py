@@ -261,6 +261,8 @@ def _map(spec: Mapping[str, Any], raw: Any, path: str) -> dict[str, Any]:
         raise InvalidCase(f"'{path}' skal være et objekt {{navn: værdi}}", path=path)
     if len(raw) > MAX_ITEMS:
         raise InvalidCase(f"'{path}' har for mange elementer (højst {MAX_ITEMS})", path=path)
+    if any(isinstance(k, int) and k.bit_length() > 64 for k in raw):  # str() of a >4300-digit int fails
+        raise InvalidCase(f"'{path}' har en ugyldig nøgle (et alt for stort tal)", path=path)
     item = _item_spec(spec)
     out: dict[str, Any] = {}
     for key in sorted(raw, key=str):

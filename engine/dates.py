@@ -111,6 +111,8 @@ def _parse_period(text: str) -> tuple[bool, int, int]:
     i = 0
     while i < len(words):
         if words[i] in ("+", "plus"):
+            if expect_term:  # '+ 1 måned', '1 måned + + 1 dag'
+                raise PeriodSyntaxError(f"kan ikke læse fristen '{text}'")
             i += 1
             expect_term = True
             continue
@@ -126,7 +128,7 @@ def _parse_period(text: str) -> tuple[bool, int, int]:
             days += count
         i += 2
         expect_term = False
-    if not running and months == 0 and days == 0:
+    if expect_term or not running and months == 0 and days == 0:  # also a dangling '1 måned +'
         raise PeriodSyntaxError(f"kan ikke læse fristen '{text}'")
     return running, months, days
 

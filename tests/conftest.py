@@ -4,9 +4,13 @@
 * ``fuzz``: many examples and no deadline, for a long local run::
 
       HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_fuzz.py tests/test_properties.py
+
+Also :func:`time_limit`, which bounds a block of hostile input in wall time.
 """
 
 import os
+import signal
+from contextlib import contextmanager
 
 from hypothesis import HealthCheck, settings
 
@@ -15,3 +19,22 @@ settings.register_profile("ci", max_examples=200, deadline=2000, derandomize=Tru
 settings.register_profile("fuzz", max_examples=20_000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+class Hung(BaseException):
+    """Raised by :func:`time_limit`; a BaseException so no ``except Exception`` can swallow it."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Fail the block with :class:`Hung` if it runs longer than ``seconds`` (POSIX, main thread)."""
+    def expire(signum, frame):
+        raise Hung(f"brugte mere end {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
