@@ -63,6 +63,9 @@ class Engine:
     def ruleset(self, ruleset: str | None = None, *, region: str | None = None,
                 dato: str | _dt.date | None = None) -> Ruleset:
         """The ruleset by id, or the one covering ``dato`` in ``region``."""
+        for name, value in (("ruleset", ruleset), ("region", region)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidCase(f"'{name}' skal være tekst (fik {type(value).__name__})", path=name)
         if ruleset:
             return self.registry.get(ruleset)
         if not region or dato is None:
@@ -77,7 +80,7 @@ class Engine:
     def evaluate(self, question: str, case: Mapping[str, Any], *, ruleset: str | None = None,
                  region: str | None = None, dato: str | _dt.date | None = None, trace: bool = True) -> Result:
         """Answer ``question`` for ``case`` under the chosen ruleset."""
-        spec = catalogue().get(question)
+        spec = catalogue().get(question) if isinstance(question, str) else None
         if spec is None:
             raise InvalidCase(f"ukendt spørgsmål '{question}'; kendte: {', '.join(catalogue())}", path="question")
         values = spec.coerce_case(case)
@@ -92,7 +95,7 @@ class Engine:
         if rule.owner != chosen.id:
             warnings.insert(0, f"Spørgsmålet besvares af de fælles regler i '{rule.owner}'.")
         return Result(question=question, ruleset=chosen.id, status=chosen.status,
-                      output=typed_output(spec.outputs, ctx.values["__output__"]),
+                      output=typed_output(spec.outputs, ctx.values["__output__"], rule.meta.where),
                       trace=ctx.trace or [], warnings=warnings)
 
     def compare(self, question: str, case: Mapping[str, Any], *,

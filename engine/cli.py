@@ -80,6 +80,9 @@ def read_case(path: str) -> Any:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise InvalidCase(f"sagen {path} er ikke gyldig JSON: {exc.msg} (linje {exc.lineno})", path="case") from None
+    except (ValueError, RecursionError) as exc:  # a number over 4300 digits; nesting deeper than the stack
+        raise InvalidCase(f"sagen {path} kan ikke læses som JSON: "
+                          f"{'for dyb indlejring' if isinstance(exc, RecursionError) else exc}", path="case") from None
 
 
 def print_json(data: Any) -> None:

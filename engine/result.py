@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from .catalogue import Field
 from .dates import Frist
+from .errors import InvalidRuleset
 from .money import round_to
 from .trace import TraceStep
 
@@ -39,9 +40,23 @@ class Result:
         }
 
 
-def typed_output(fields: Mapping[str, Field], raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Apply the catalogue's output types: money to øre, shares as Decimal."""
-    return {name: _typed(fields[name].spec, value) for name, value in raw.items()}
+def typed_output(fields: Mapping[str, Field], raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Apply the catalogue's output types: money to øre, shares as Decimal.
+
+    A value that cannot take its output's type (text for an amount, a list
+    for a map) is the ruleset's fault, whatever the case: ``invalid_ruleset``
+    at ``where``, the question file's ``resultat``.
+    """
+    out = {}
+    for name, value in raw.items():
+        spec = fields[name].spec
+        try:
+            out[name] = _typed(spec, value)
+        except (ArithmeticError, TypeError, ValueError, AttributeError):
+            raise InvalidRuleset(f"resultatet '{name}' skal være af typen '{spec['type']}' (kataloget), "
+                                 f"men reglerne gav {str(value)[:80]!r}", location=where,
+                                 details={"resultat": name}) from None
+    return out
 
 
 def _typed(spec: Mapping[str, Any], value: Any) -> Any:

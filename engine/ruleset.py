@@ -70,7 +70,7 @@ class RuleQuestion:
         """Evaluate the steps over ``values`` (already-coerced inputs)."""
         namespace = dict(self._parameter_values)
         namespace.update(values)
-        ctx = Context(namespace, self.evaluator, self.month_rule, trace)
+        ctx = Context(namespace, self.evaluator, self.month_rule, trace, case=values)
         self.meta.warn(ctx)
         with decimal.localcontext(CONTEXT):
             for step in self.steps:

@@ -83,9 +83,12 @@ def evaluate(expr: Expression, ctx: Context, meta: Meta) -> Any:
                              location=meta.where) from None
     except _RUNTIME_ERRORS as exc:
         used = ", ".join(f"{n}={ctx.values.get(n)!s}" for n in expr.names)
+        fields = [n for n in expr.names if n in ctx.case]
         raise InvalidCase(
             f"reglen '{meta.id}' ({meta.where}, {meta.kilde}) kunne ikke beregnes med sagens værdier: "
-            f"{_explain(exc)}" + (f" [{used}]" if used else "")) from None
+            f"{_explain(exc)}" + (f" [{used}]" if used else ""),
+            path=fields[0] if len(fields) == 1 else None,
+            details={"regel": meta.id, "felter": fields}) from None
 
 
 def _explain(exc: Exception) -> str:

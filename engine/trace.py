@@ -9,7 +9,7 @@ can switch the trace off (``trace=False``) and pay nothing for it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from .expr import Evaluator
 
@@ -40,10 +40,12 @@ class TraceStep:
 class Context:
     """Mutable state of one evaluation."""
 
-    __slots__ = ("values", "trace", "warnings", "evaluator", "month_rule")
+    __slots__ = ("values", "case", "trace", "warnings", "evaluator", "month_rule")
 
-    def __init__(self, values: dict[str, Any], evaluator: Evaluator, month_rule: str, trace: bool) -> None:
+    def __init__(self, values: dict[str, Any], evaluator: Evaluator, month_rule: str, trace: bool,
+                 case: Mapping[str, Any] | None = None) -> None:
         self.values = values
+        self.case = case or {}          # the coerced case fields, so a runtime error can name its field
         self.evaluator = evaluator
         self.month_rule = month_rule
         self.trace: list[TraceStep] | None = [] if trace else None

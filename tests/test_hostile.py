@@ -413,9 +413,6 @@ def test_broken_json_through_the_cli_is_a_json_error(text):
     assert json.loads(proc.stdout)["error"]["kind"] == "invalid_case"
 
 
-@pytest.mark.xfail(reason="engine/cli.py read_case catches only JSONDecodeError: json.loads raises plain "
-                          "ValueError for >4300-digit numbers and RecursionError for deep nesting "
-                          "(see docs/hardening.md, 'Kendte huller')", strict=False)
 @pytest.mark.parametrize("text", ['{"paragraf": "SEL-107", "opsigelsesdato": "2021-03-01", "x": ' + "9" * 5000 + "}",
                                   '{"paragraf": ' + "[" * 100_000 + "]" * 100_000 + "}"],
                          ids=["5000-cifre", "dyb-json"])
@@ -595,9 +592,25 @@ def test_a_case_that_is_not_an_object_of_known_fields_is_invalid_case(case):
         shipped().evaluate("opsigelse", case, ruleset="syddanmark-2021")
 
 
-@pytest.mark.xfail(reason="engine/result.py typed_output converts outside the evaluation wrapper: a formula "
-                          "value of the wrong type for its output is a raw exception, not invalid_ruleset "
-                          "(docs/hardening.md, 'Kendte huller')", strict=False)
+@pytest.mark.parametrize("field", ["question", "ruleset", "region"])
+@pytest.mark.parametrize("value", [["opsigelse"], {"a": 1}, 7], ids=["liste", "kort", "tal"])
+def test_a_selector_that_is_not_text_is_invalid_case(field, value):
+    selectors = {"question": "opsigelse", "ruleset": None, "region": "syddanmark", field: value}
+    case = {"paragraf": "SEL-107", "situation": "ophoer", "opsigelsesdato": "2021-03-01"}
+    with pytest.raises(InvalidCase) as info:
+        shipped().evaluate(selectors.pop("question"), case, **selectors)
+    assert info.value.path == field
+
+
+def test_a_runtime_failure_names_the_rule_and_the_case_fields_it_used():
+    with pytest.raises(InvalidCase) as info:
+        shipped().evaluate("objektiv_finansiering", {"udgift": 10, "befolkning": {"a": 0, "b": 0}},
+                           ruleset="sjaelland-2021")
+    error = info.value.to_dict()
+    assert error["regel"] == "fordeling" and "befolkning" in error["felter"]
+    assert "objektiv_finansiering.yaml:" in error["message"]
+
+
 @pytest.mark.parametrize("value", ["'abc'", "[1]", "{'a': 'x'}"], ids=["tekst", "liste", "kort-af-tekst"])
 def test_an_output_of_the_wrong_type_is_an_engine_error(tmp_path, value):
     text = f"""\
@@ -613,5 +626,7 @@ resultat:
 """
     write_ruleset(tmp_path, {"objektiv_finansiering.yaml": text})
     engine = Engine.from_path(tmp_path)
-    with pytest.raises(EngineError):
+    with pytest.raises(InvalidRuleset) as info:
         engine.evaluate("objektiv_finansiering", {"udgift": 10, "befolkning": {"a": 1}}, ruleset="test-2021")
+    assert info.value.location.startswith("test-2021/objektiv_finansiering.yaml:")
+    assert info.value.details == {"resultat": "fordeling"}
