@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
 from .catalogue import catalogue
 from .errors import InvalidCase, NotRegulated
@@ -54,9 +54,13 @@ class Engine:
         return cls.from_path(embedded_rulesets())
 
     @classmethod
-    def from_path(cls, *paths: Path | str) -> "Engine":
-        """Rulesets from one or more folders (a ruleset folder or a folder of them)."""
-        return cls(Registry.load(Path(p) for p in paths))
+    def from_path(cls, *paths: Path | str, only: Collection[str] | None = None) -> "Engine":
+        """Rulesets from one or more folders (a ruleset folder or a folder of them).
+
+        ``only``: compile just these ruleset ids (and the shared libraries),
+        for a caller that knows which ruleset it needs.
+        """
+        return cls(Registry.load((Path(p) for p in paths), only=only))
 
     # -- resolving -----------------------------------------------------------
 

@@ -13,7 +13,7 @@ import sys
 from importlib import import_module
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 from . import examples
 from .api import Engine, embedded_rulesets
@@ -62,12 +62,13 @@ def _requested(argv: Sequence[str]) -> str | None:
     return next((a for a in argv if a in names), None)
 
 
-def load_engine(args: argparse.Namespace) -> Engine:
+def load_engine(args: argparse.Namespace, only: Collection[str] | None = None) -> Engine:
+    """The rulesets of ``--rulesets`` or the embedded ones plus plugin sources (``only``: see Engine.from_path)."""
     if args.rulesets:
-        return Engine.from_path(*args.rulesets)
+        return Engine.from_path(*args.rulesets, only=only)
     from . import plugins as _plugins
     extra = _plugins.plugins().ruleset_sources()   # rulesets kept elsewhere, offered by plugins
-    return Engine.from_path(embedded_rulesets(), *extra) if extra else Engine.default()
+    return Engine.from_path(embedded_rulesets(), *extra, only=only)
 
 
 def read_case(path: str) -> Any:
@@ -114,8 +115,8 @@ def _evaluate(commands: Any) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     case = read_case(args.case)
-    result = load_engine(args).evaluate(args.question, case, ruleset=args.ruleset,
-                                        region=args.region, dato=args.date)
+    engine = load_engine(args, only={args.ruleset} if args.ruleset else None)
+    result = engine.evaluate(args.question, case, ruleset=args.ruleset, region=args.region, dato=args.date)
     if args.format:
         from .plugins import format_result
         print(format_result(args.format, result.to_dict()), end="")

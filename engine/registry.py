@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
-from typing import Iterable
+from typing import Collection, Iterable
 
 from .compiler import RULESET_FILE, compile_folder
 from .errors import InvalidRuleset, NoRuleset, RulesetErrors
@@ -24,9 +24,18 @@ class Registry:
         self.rulesets: dict[str, Ruleset] = {r.id: r for r in rulesets}
 
     @classmethod
-    def load(cls, roots: Iterable[Path]) -> "Registry":
-        """Compile every ruleset folder under ``roots`` (libraries first)."""
+    def load(cls, roots: Iterable[Path], only: Collection[str] | None = None) -> "Registry":
+        """Compile every ruleset folder under ``roots`` (libraries first).
+
+        ``only`` names the rulesets a caller needs (a folder is named by its
+        ruleset's id): then just those and the libraries are compiled, which is
+        most of a one-off CLI evaluation's start-up.  If one of them is not
+        there, everything is loaded, so the ``no_ruleset`` error can list what
+        exists.
+        """
         folders = [f for root in roots for f in _folders(Path(root))]
+        if only and set(only) <= {f.name for f in folders}:
+            folders = [f for f in folders if f.name in only or _is_library(f)]
         errors: list[InvalidRuleset] = []
         libraries: dict[str, Ruleset] = {}
         agreements: list[Ruleset] = []

@@ -75,3 +75,15 @@ def test_float_input_is_read_by_its_decimal_text():
     case = dict(CLOSURE, budget=0.1 + 0.2)  # 0.30000000000000004
     res = ENGINE.evaluate("lukning", case, ruleset="syddanmark-2021")
     assert res.output["selvrisiko"] == Decimal("0.02")
+
+
+def test_only_compiles_the_named_rulesets_and_the_libraries():
+    from engine.api import embedded_rulesets
+    eng = Engine.from_path(embedded_rulesets(), only={"sjaelland-2021"})
+    assert {r.id for r in eng.rulesets()} == {"sjaelland-2021", "nationale-regler"}
+    case = {"paragraf": "SEL-107", "situation": "ophoer", "opsigelsesdato": "2021-03-01"}
+    assert eng.evaluate("opsigelse", case, ruleset="sjaelland-2021").output == \
+        ENGINE.evaluate("opsigelse", case, ruleset="sjaelland-2021").output
+    # an id that is not there: everything is loaded, so the error can list what exists
+    everything = Engine.from_path(embedded_rulesets(), only={"findes-ikke"})
+    assert {r.id for r in everything.rulesets()} == {r.id for r in ENGINE.rulesets()}

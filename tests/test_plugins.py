@@ -142,6 +142,22 @@ def test_entry_point_plugins_are_found(tmp_path: Path) -> None:
     assert plugin["origin"].startswith("entry point") and "dobbelt" in json.loads(done.stdout)["functions"]
 
 
+def test_the_quick_entry_point_look_finds_a_declaring_distribution(tmp_path: Path, monkeypatch) -> None:
+    from engine.plugins import _may_declare_entry_points
+    info = tmp_path / "other-1.0.dist-info"
+    info.mkdir()
+    (info / "entry_points.txt").write_text("[console_scripts]\nother = other:main\n", "utf-8")
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+    assert not _may_declare_entry_points()
+    (info / "entry_points.txt").write_text("[rammeaftale]\nother = other\n", "utf-8")
+    assert _may_declare_entry_points()
+    zipped = tmp_path / "lib.zip"
+    zipped.write_bytes(b"")
+    (info / "entry_points.txt").unlink()
+    monkeypatch.setattr(sys, "path", [str(tmp_path), str(zipped)])
+    assert _may_declare_entry_points()      # a zip on the path cannot be looked into cheaply
+
+
 # --- the price-index plugin -----------------------------------------------------------
 
 SYNTHETIC = """\
