@@ -746,11 +746,18 @@ def print_throughput(report: dict[str, Any], settings: Settings) -> None:
             print(f"    ... {hidden} more in --json")
 
 
+def _section(report: dict[str, Any], key: str, title: str) -> Any:
+    """Print a part's heading; its figures, or None (and why) when the part did not run."""
+    print(f"\n== {title} ==")
+    data = report.get(key)
+    if not data:
+        print(f"not available: {report.get(key + '_unavailable', 'not run')}")
+    return data
+
+
 def print_load(report: dict[str, Any]) -> None:
-    print("\n== 4. Load + validate all shipped rulesets ==")
-    load = report.get("load")
+    load = _section(report, "load", "4. Load + validate all shipped rulesets")
     if not load:
-        print(f"not available: {report.get('load_unavailable', 'not run')}")
         return
     print(f"method: {load['method']}")
     print(table(["figure", "median"], [
@@ -767,10 +774,9 @@ def print_load(report: dict[str, Any]) -> None:
 
 
 def print_cli(report: dict[str, Any]) -> None:
-    print(f"\n== 5. CLI cold start: rammeaftale evaluate opsigelse --case FILE --ruleset {RULESET} --json ==")
-    cli = report.get("cli")
+    cli = _section(report, "cli",
+                   f"5. CLI cold start: rammeaftale evaluate opsigelse --case FILE --ruleset {RULESET} --json")
     if not cli:
-        print(f"not available: {report.get('cli_unavailable', 'not run')}")
         return
     print(f"launcher: {cli['launcher']}")
     print(f"median {cli['median_s'] * 1000:.0f} ms (min {cli['min_s'] * 1000:.0f}, max {cli['max_s'] * 1000:.0f}); "
@@ -781,10 +787,8 @@ def print_cli(report: dict[str, Any]) -> None:
 
 
 def print_batch(report: dict[str, Any]) -> None:
-    print("\n== 6. Batch: rammeaftale batch opsigelse --input X.jsonl --output Y.jsonl ==")
-    batch = report.get("batch")
+    batch = _section(report, "batch", "6. Batch: rammeaftale batch opsigelse --input X.jsonl --output Y.jsonl")
     if not batch:
-        print(f"not available: {report.get('batch_unavailable', 'not run')}")
         return
     print(f"launcher: {batch['launcher']}; extra arguments: {' '.join(batch['extra_args']) or 'none'}")
     rows = []
