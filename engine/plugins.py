@@ -238,7 +238,6 @@ def _import(path: Path) -> ModuleType:
     return module
 
 
-@cache
 def _may_declare_entry_points() -> bool:
     """False only when no installed distribution can declare our entry points.
 
@@ -263,6 +262,7 @@ def _may_declare_entry_points() -> bool:
     return False
 
 
+@cache
 def plugins() -> Plugins:
     """The plugins of this process, discovered once on first use."""
     return discover()
