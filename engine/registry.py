@@ -33,7 +33,7 @@ class Registry:
         there, everything is loaded, so the ``no_ruleset`` error can list what
         exists.
         """
-        folders = [f for root in roots for f in _folders(Path(root))]
+        folders = list({f.resolve(): f for root in roots for f in _folders(Path(root))}.values())
         if only and set(only) <= {f.name for f in folders}:
             folders = [f for f in folders if f.name in only or _is_library(f)]
         errors: list[InvalidRuleset] = []
@@ -96,8 +96,14 @@ class Registry:
 
 
 def _folders(root: Path) -> list[Path]:
+    """The ruleset folders ``root`` names; for one ruleset folder, also the libraries beside it.
+
+    ``rammeaftale validate rulesets/nordjylland-2027`` must find the
+    ``nationale-regler`` its ``genbrug`` names, as it does when all are loaded.
+    """
     if (root / RULESET_FILE).exists():
-        return [root]
+        beside = [p.parent for p in root.parent.glob(f"*/{RULESET_FILE}")]
+        return [root] + sorted(f for f in beside if f.resolve() != root.resolve() and _is_library(f))
     return sorted(p.parent for p in root.glob(f"*/{RULESET_FILE}"))
 
 

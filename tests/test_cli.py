@@ -62,6 +62,13 @@ def test_validate_embedded_is_clean():
     assert proc.returncode == 0 and proc.stdout.startswith("OK")
 
 
+def test_validate_one_folder_finds_the_libraries_beside_it():
+    from engine.api import embedded_rulesets
+    proc = run("validate", str(embedded_rulesets() / "nordjylland-2027"))
+    assert proc.returncode == 0, proc.stderr
+    assert "nationale-regler, nordjylland-2027" in proc.stdout
+
+
 def test_list_and_test_commands():
     listed = json.loads(run("list", "--json").stdout)
     assert any(r["id"] == "syddanmark-2021" and r["status"] == "udkast" for r in listed)
