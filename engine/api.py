@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from importlib import resources
+import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
@@ -36,10 +36,10 @@ def embedded_rulesets() -> Path:
     Installed, they are the ``rammeaftale_rulesets`` package; in a source
     checkout that is not installed, the ``rulesets/`` folder beside ``engine/``.
     """
-    try:
-        return Path(str(resources.files("rammeaftale_rulesets")))
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "rulesets"
+    spec = importlib.util.find_spec("rammeaftale_rulesets")   # not importlib.resources: 10 ms of imports
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parent.parent / "rulesets"
 
 
 class Engine:

@@ -250,14 +250,16 @@ def _fold_node(node: ast.AST, source: str) -> tuple[bool, Any]:
 
 
 def _segment(source: str, node: ast.AST) -> str | None:
-    """The source text of ``node``; a plain slice for one-line ASCII formulas.
+    """The source text of ``node``; a plain slice for one-line formulas.
 
-    ``ast.get_source_segment`` splits the whole source into lines on every
-    call (a third of the load time of all formulas); offsets are UTF-8 bytes,
-    which equal characters only in ASCII text.
+    ``ast.get_source_segment`` splits the whole source into lines, character
+    by character in Python, on every call (a third of the load time of all
+    formulas).  Offsets are UTF-8 bytes, which equal characters only in ASCII.
     """
-    if node.lineno == node.end_lineno == 1 and source.isascii():
-        return source[node.col_offset:node.end_col_offset]
+    if node.lineno == node.end_lineno == 1:
+        if source.isascii():
+            return source[node.col_offset:node.end_col_offset]
+        return source.encode("utf-8")[node.col_offset:node.end_col_offset].decode("utf-8")
     return ast.get_source_segment(source, node)
 
 
