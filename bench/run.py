@@ -111,9 +111,9 @@ def pin_working_tree(workdir: Path) -> None:
         sys.path.insert(0, entry)
 
 
-def subprocess_env() -> dict[str, str]:
+def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for child processes: the working tree wins (see pin_working_tree)."""
-    env = os.environ.copy()
+    env = {**os.environ, **(extra or {})}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [*_TREE_PATH, env.get("PYTHONPATH")]))
     return env
 
@@ -155,7 +155,7 @@ with open(out_path, "w") as f:
 """
 
 
-def run_measured(cmd: Sequence[str], timeout: float) -> Run:
+def run_measured(cmd: Sequence[str], timeout: float, env: dict[str, str] | None = None) -> Run:
     """Run ``cmd`` (cwd = repository) and return its own wall time and peak RSS.
 
     Output goes to temporary files so a chatty child can never block on a
@@ -167,7 +167,7 @@ def run_measured(cmd: Sequence[str], timeout: float) -> Run:
         figures_path = Path(tmp) / "figures.json"
         spawner = [sys.executable, "-S", "-c", _SPAWNER, str(figures_path), str(timeout), *cmd]
         subprocess.run(spawner, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                       cwd=REPO, env=subprocess_env(), timeout=timeout + 60, check=False)
+                       cwd=REPO, env=subprocess_env(env), timeout=timeout + 60, check=False)
         figures = json.loads(figures_path.read_text())
         out.seek(0)
         err.seek(0)
@@ -451,26 +451,40 @@ print(json.dumps({"import_s": t1 - t0, "default_s": t2 - t1}))
 
 
 def load_part(settings: Settings, report: dict[str, Any]) -> None:
-    """Part 4: Engine.default() in fresh interpreters, plus an in-process repeat if possible."""
+    """Part 4: Engine.default() in fresh interpreters, plus an in-process repeat if possible.
+
+    Timed with the engine's own cache (engine.cache: parsed ruleset files, like
+    .pyc for rulesets) warm, which is how every call after the first runs,
+    and again with it switched off (RAMMEAFTALE_CACHE=0): the first load
+    after a ruleset file changes.
+    """
     load_engine_class()  # Unavailable -> "not available"
+    runs = _load_runs(settings, {})
+    uncached = _load_runs(settings, {"RAMMEAFTALE_CACHE": "0"})
+    report["load"] = {
+        "method": f"fresh `{Path(sys.executable).name} -c` per run, median of {settings.load_runs} "
+                  "after one warm-up (warm disk cache, .pyc and engine.cache)",
+        "import_s": median([r["import_s"] for r in runs]),
+        "default_s": median([r["default_s"] for r in runs]),
+        "default_uncached_s": median([r["default_s"] for r in uncached]),
+        "process_s": median([r["process_s"] for r in runs]),
+        "maxrss_mb": median([r["maxrss_mb"] for r in runs]),
+        "runs": runs,
+        "uncached_runs": uncached,
+        "in_process": load_in_process(settings),
+    }
+
+
+def _load_runs(settings: Settings, env: dict[str, str]) -> list[dict[str, float]]:
     runs: list[dict[str, float]] = []
-    for index in range(settings.load_runs + 1):  # first run warms .pyc and the disk cache
-        run = run_measured([sys.executable, "-c", _LOAD_PROBE], timeout=60)
+    for index in range(settings.load_runs + 1):  # the first run warms .pyc and the caches
+        run = run_measured([sys.executable, "-c", _LOAD_PROBE], timeout=60, env=env)
         if run.returncode != 0:
             raise Unavailable(f"Engine.default() failed in a fresh process: {tail(run.stderr, 1)}")
         if index:
             figures = json.loads(run.stdout.strip().splitlines()[-1])
             runs.append({**figures, "process_s": run.wall_s, "maxrss_mb": run.maxrss_mb})
-    report["load"] = {
-        "method": f"fresh `{Path(sys.executable).name} -c` per run, median of {settings.load_runs} "
-                  "after one warm-up (warm disk cache and .pyc)",
-        "import_s": median([r["import_s"] for r in runs]),
-        "default_s": median([r["default_s"] for r in runs]),
-        "process_s": median([r["process_s"] for r in runs]),
-        "maxrss_mb": median([r["maxrss_mb"] for r in runs]),
-        "runs": runs,
-        "in_process": load_in_process(settings),
-    }
+    return runs
 
 
 def load_in_process(settings: Settings) -> dict[str, Any]:
@@ -763,6 +777,7 @@ def print_load(report: dict[str, Any]) -> None:
     print(table(["figure", "median"], [
         ["import engine", f"{load['import_s'] * 1000:.1f} ms"],
         ["Engine.default()", f"{load['default_s'] * 1000:.1f} ms"],
+        ["Engine.default(), RAMMEAFTALE_CACHE=0", f"{load['default_uncached_s'] * 1000:.1f} ms"],
         ["whole process (interpreter start .. exit)", f"{load['process_s'] * 1000:.1f} ms"],
         ["peak RSS of that process", f"{load['maxrss_mb']:.1f} MB"],
     ], [False, True]))

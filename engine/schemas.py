@@ -8,7 +8,7 @@ point at the line of the offending key.
 
 Validation is the slowest part of loading, and the same unchanged files are
 loaded by every CLI call.  A file that passed is therefore remembered by the
-hash of its text and of the schemas (:mod:`engine.validcache`); only a file
+hash of its text and of the schemas (:mod:`engine.cache`); only a file
 whose text or schema changed is validated again.  jsonschema is imported
 only when something must be validated.
 """
@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from . import validcache
+from . import cache as _cache
 from .errors import InvalidRuleset
 from .yamlload import Document
 
@@ -50,12 +50,12 @@ def _validator(name: str) -> "jsonschema.protocols.Validator":
 def check(doc: Document, schema: str) -> list[InvalidRuleset]:
     """All schema violations in ``doc``, each with file:line, in file order."""
     key = hashlib.sha256(f"{_schemas_digest()}:{schema}:{doc.digest}".encode()).hexdigest()
-    if validcache.seen(key):
+    if _cache.seen(key):
         return []
     validator = _validator(schema)
     errors = [_translate(doc, e) for e in validator.iter_errors(_plain(doc.data))]
     if not errors:
-        validcache.remember(key)
+        _cache.remember(key)
     return sorted(errors, key=lambda e: _line_of(e.location))
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from . import cache
 from .errors import InvalidRuleset
 
 #: libyaml's parser when PyYAML has it (about ten times faster, same nodes and
@@ -61,7 +62,10 @@ class Document:
 
 
 def load_file(path: Path | str, display: str | None = None) -> Document:
-    """Load one YAML file safely; raise :class:`InvalidRuleset` with file:line."""
+    """Load one YAML file safely; raise :class:`InvalidRuleset` with file:line.
+
+    A file whose exact bytes loaded before is read back from :mod:`engine.cache`.
+    """
     path = Path(path)
     name = display or str(path)
     try:
@@ -71,11 +75,17 @@ def load_file(path: Path | str, display: str | None = None) -> Document:
     if len(raw) > MAX_FILE_BYTES:
         raise InvalidRuleset(f"filen er for stor ({len(raw)} bytes; højst {MAX_FILE_BYTES})",
                              location=f"{name}:1")
+    key = cache.document_key(raw, __file__)
+    stored = cache.load_document(key)
+    if stored is not None:
+        return Document(data=stored[0], file=name, lines=stored[1], digest=hashlib.sha256(raw).hexdigest())
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidRuleset("filen er ikke UTF-8", location=f"{name}:1") from exc
-    return load_text(text, name)
+    doc = load_text(text, name)
+    cache.store_document(key, doc.data, doc.lines)
+    return doc
 
 
 def load_text(text: str, name: str = "<tekst>") -> Document:

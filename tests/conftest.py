@@ -6,10 +6,17 @@
       HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_fuzz.py tests/test_properties.py
 
 Also :func:`time_limit`, which bounds a block of hostile input in wall time.
+
+The suite keeps the engine's cache (engine.cache) in a folder of its own, so it
+neither reads nor fills the user's ``~/.cache/rammeaftale``; child processes
+(CLI tests) inherit it.
 """
 
+import atexit
 import os
+import shutil
 import signal
+import tempfile
 from contextlib import contextmanager
 
 from hypothesis import HealthCheck, settings
@@ -19,6 +26,10 @@ settings.register_profile("ci", max_examples=200, deadline=2000, derandomize=Tru
 settings.register_profile("fuzz", max_examples=20_000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+_CACHE_HOME = tempfile.mkdtemp(prefix="rammeaftale-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
+atexit.register(shutil.rmtree, _CACHE_HOME, ignore_errors=True)
 
 
 class Hung(BaseException):
