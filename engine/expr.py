@@ -13,8 +13,9 @@ the source text, so ``0.05`` is exactly five hundredths.
 The checked tree is then evaluated two ways, with identical results (tested
 on every shipped example and on random cases): simpleeval walks it when a
 trace is wanted — the reference interpreter — and, for the trace-free fast
-path used by batches, the same checked tree is compiled once to a Python
-code object whose only globals are the documented functions.  Operators
+path used by batches, the same checked formula is compiled to a Python
+code object whose only globals are the documented functions — on its first
+trace-free evaluation, since a traced one never needs it.  Operators
 that could blow up (``**``, ``*``, ``/``, ``%``) go through the bounded
 functions below in both paths.
 """
@@ -100,7 +101,7 @@ _OPERATORS: dict[type, Callable[..., Any]] = {
 class Expression:
     """A formula parsed and checked once; evaluate it many times."""
 
-    __slots__ = ("source", "tree", "names", "functions", "direct", "code", "scope")
+    __slots__ = ("source", "tree", "names", "functions", "direct", "table", "code", "scope")
 
     def __init__(self, source: str, known_names: Iterable[str], functions: Mapping[str, Callable[..., Any]]) -> None:
         if not isinstance(source, str):
@@ -108,7 +109,8 @@ class Expression:
         if len(source) > MAX_SOURCE:
             raise ExpressionError(f"formlen er for lang ({len(source)} tegn; højst {MAX_SOURCE})")
         self.source = source.strip()
-        self.tree, names, self.functions, self.code, self.scope = _prepared(self.source, functions)
+        self.tree, names, self.functions = _memo(_PREPARED, self.source, functions, _prepare)
+        self.table = functions
         known = known_names if isinstance(known_names, (set, frozenset, dict)) else set(known_names)
         for name in names:
             if name not in known:
@@ -122,29 +124,41 @@ class Expression:
             ("name", self.tree.id) if isinstance(self.tree, ast.Name)
             else ("value", self.tree.value) if isinstance(self.tree, ast.Constant) else None)
 
+    def __getattr__(self, name: str) -> Any:
+        # ``code`` and ``scope``, the trace-free fast path, are compiled on first use:
+        # a traced evaluation (the default, and every CLI call) never needs them.
+        if name not in ("code", "scope"):
+            raise AttributeError(name)
+        self.code, self.scope = _memo(_COMPILED, self.source, self.table, _compile)
+        return getattr(self, name)
+
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
 
 
-#: Parsed, checked and compiled formulas by (source, function table): the same
-#: formula text recurs across questions and periods and is prepared once.
+#: Checked and compiled formulas by (source, function table): the same formula
+#: text recurs across questions and periods and is prepared once.
 _PREPARED: dict[tuple[str, int], tuple[Any, ...]] = {}
-_PREPARED_MAX = 20_000
+_COMPILED: dict[tuple[str, int], tuple[Any, ...]] = {}
+_MEMO_MAX = 20_000
 
 
-def _prepared(source: str, functions: Mapping[str, Callable[..., Any]]) -> tuple[Any, ...]:
-    """(tree, names read, functions called, code, scope) for ``source``; raises ExpressionError."""
+def _memo(store: dict[tuple[str, int], tuple[Any, ...]], source: str,
+          functions: Mapping[str, Callable[..., Any]],
+          make: Callable[[str, Mapping[str, Callable[..., Any]]], tuple[Any, ...]]) -> tuple[Any, ...]:
+    """``make(source, functions)``, once per formula text and function table."""
     key = (source, id(functions))
-    entry = _PREPARED.get(key)
-    if entry is None or entry[-1] is not functions:
-        entry = _prepare(source, functions) + (functions,)
-        if len(_PREPARED) >= _PREPARED_MAX:
-            _PREPARED.clear()
-        _PREPARED[key] = entry
+    entry = store.get(key)
+    if entry is None or entry[-1] is not functions:   # an id can be reused after a table is freed
+        entry = make(source, functions) + (functions,)
+        if len(store) >= _MEMO_MAX:
+            store.clear()
+        store[key] = entry
     return entry[:-1]
 
 
 def _prepare(source: str, functions: Mapping[str, Callable[..., Any]]) -> tuple[Any, ...]:
+    """(tree, names read, functions called) for ``source``; raises ExpressionError."""
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
@@ -153,9 +167,7 @@ def _prepare(source: str, functions: Mapping[str, Callable[..., Any]]) -> tuple[
         raise ExpressionError(f"formlen kan ikke læses ({type(exc).__name__})") from None
     names, called = _check(tree, source, functions)
     _fold(tree.body, source)
-    direct = isinstance(tree.body, (ast.Name, ast.Constant))
-    code, scope = (None, None) if direct else _compile(source, functions)
-    return tree.body, names, called, code, scope
+    return tree.body, names, called
 
 
 def _check(tree: ast.AST, source: str,
@@ -164,7 +176,7 @@ def _check(tree: ast.AST, source: str,
     names: list[str] = []
     called: list[str] = []
     count = 0
-    call_targets = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    call_targets: set[int] = set()       # ast.walk visits a call before its function name
     for node in ast.walk(tree):
         count += 1
         if count > MAX_NODES:
@@ -179,6 +191,7 @@ def _check(tree: ast.AST, source: str,
                 raise ExpressionError(f"ukendt funktion '{node.func.id}' i '{source}' "
                                       f"(kendte: {', '.join(sorted(known))})")
             called.append(node.func.id)
+            call_targets.add(id(node.func))
         elif isinstance(node, ast.Name):
             if id(node) in call_targets:
                 continue
