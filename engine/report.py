@@ -36,7 +36,7 @@ border-radius:.6rem;margin-left:.4rem;vertical-align:middle;text-transform:upper
 .vedtaget{background:#d8f0d8;color:#155215} .udkast{background:#fff1c2;color:#6b4d00} .forslag{background:#fde0d2;color:#7a2a00}
 .ikke_reguleret{background:#e4e4e4;color:#333} .fejl{background:#f7d4d4;color:#7a0000}
 table{border-collapse:collapse;width:100%;margin:.5rem 0;font-size:.9rem;page-break-inside:avoid}
-th,td{border:1px solid #999;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere} th{background:#eee}
+th,td{border:1px solid #999;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere} th{background:#eee;overflow-wrap:normal}
 .kilde{font:.8rem sans-serif;color:#333} blockquote{margin:.2rem 0 .6rem 1rem;padding:.2rem .6rem;border-left:3px solid #aaa;
 font-size:.85rem;color:#333;white-space:pre-wrap} .note{font-style:italic;color:#333} .warn{border:1px solid #c90;background:#fff8e0;padding:.5rem}
 .step{margin:.6rem 0 .9rem;page-break-inside:avoid} code{font-size:.9em;background:#f3f3f3;padding:0 .2rem;overflow-wrap:anywhere} pre{white-space:pre-wrap;margin:0}
