@@ -256,29 +256,51 @@ def machine_info() -> dict[str, Any]:
 
 # --- throughput --------------------------------------------------------------------
 
-def measure_rate(fn: Callable[[Any], Any], inputs: Sequence[Any], settings: Settings,
-                 items_per_input: int = 1) -> dict[str, Any]:
-    """Evaluations per second of ``fn`` cycling over ``inputs``.
+@dataclass
+class Contestant:
+    """One implementation of one question, waiting to be timed."""
 
-    ``items_per_input`` counts evaluations per call for bulk APIs (one call,
-    many cases).  The loop count is calibrated so that one timed run lasts at least
-    ``min_time``; the median of ``repeats`` runs is reported (the spread is
-    kept in the JSON).  The garbage collector stays on: allocation cost is a
-    real part of an evaluation, and it is the same for every contestant.
-    """
-    def timed(loops: int) -> float:
+    question: str
+    impl: str
+    fn: Callable[[Any], Any]
+    inputs: Sequence[Any]
+    items_per_input: int = 1
+    note: str = ""
+
+    def timed(self, loops: int) -> float:
         start = time.perf_counter()
         for _ in range(loops):
-            for item in inputs:
-                fn(item)
+            for item in self.inputs:
+                self.fn(item)
         return time.perf_counter() - start
 
-    once = max(timed(1), 1e-6)  # also the warm-up
-    loops = max(1, int(settings.min_time / once) + 1)
-    evals = loops * len(inputs) * items_per_input
-    rates = [evals / timed(loops) for _ in range(settings.repeats)]
-    rate = median(rates)
-    return {"evals_per_s": rate, "us_per_eval": 1e6 / rate, "runs": rates, "evals_per_run": evals}
+
+def measure_rates(contestants: Sequence[Contestant], settings: Settings) -> list[dict[str, Any]]:
+    """Evaluations per second of each contestant, its runs interleaved with the others'.
+
+    Each loop count is calibrated so that one timed run lasts at least
+    ``min_time``.  Then run 1 of every contestant is taken before run 2 of any:
+    on a shared machine whose speed drifts (ours varies by 2x within minutes)
+    a slow spell then hits every contestant alike, and the ratios stay honest.
+    The median of ``repeats`` runs is reported (the spread is kept in the JSON).
+    ``items_per_input`` counts evaluations per call for bulk APIs.  The garbage
+    collector stays on: allocation is a real part of an evaluation, for all.
+    """
+    loops = []
+    for c in contestants:
+        print(f"  calibrating {c.question:<9} {c.impl} ...", flush=True)
+        once = max(c.timed(1), 1e-6)  # also the warm-up
+        loops.append(max(1, int(settings.min_time / once) + 1))
+    rates: list[list[float]] = [[] for _ in contestants]
+    for round_ in range(settings.repeats):
+        print(f"  timing round {round_ + 1}/{settings.repeats} ...", flush=True)
+        for index, c in enumerate(contestants):
+            evals = loops[index] * len(c.inputs) * c.items_per_input
+            rates[index].append(evals / c.timed(loops[index]))
+    return [{"question": c.question, "impl": c.impl, "note": c.note, "evals_per_s": median(r),
+             "us_per_eval": 1e6 / median(r), "runs": r,
+             "evals_per_run": loops[i] * len(c.inputs) * c.items_per_input}
+            for i, (c, r) in enumerate(zip(contestants, rates))]
 
 
 def compare_outputs(question: str, got: Sequence[Any], reference: Sequence[Any]) -> dict[str, Any]:
@@ -379,15 +401,13 @@ def engine_variants(eng: Any) -> list[tuple[str, dict[str, Any]]]:
 
 def throughput_part(settings: Settings, report: dict[str, Any]) -> None:
     """Parts 1-3: evals/s for the engine, hand-written Python and zen-engine."""
-    rows: list[dict[str, Any]] = []
-    report["throughput"] = rows
+    contestants: list[Contestant] = []
+    report["throughput"] = []
     report["output_checks"] = {}
 
     def add(question: str, impl: str, fn: Callable[[Any], Any], inputs: Sequence[Any],
             items_per_input: int = 1, note: str = "") -> None:
-        print(f"  timing {question:<9} {impl} ...", flush=True)
-        rows.append({"question": question, "impl": impl, "note": note,
-                     **measure_rate(fn, inputs, settings, items_per_input)})
+        contestants.append(Contestant(question, impl, fn, inputs, items_per_input, note))
 
     self_check_handwritten()
     ops, luk = cases.OPSIGELSE_CASES, cases.LUKNING_CASES
@@ -407,6 +427,7 @@ def throughput_part(settings: Settings, report: dict[str, Any]) -> None:
     except Unavailable as exc:
         report["engine_unavailable"] = str(exc)
         print(f"  engine: not available: {exc}")
+    report["throughput"] = measure_rates(contestants, settings)
 
 
 def engine_rows(add: Callable[..., None], report: dict[str, Any],
@@ -723,7 +744,7 @@ def print_report(report: dict[str, Any], settings: Settings) -> None:
 
 def print_throughput(report: dict[str, Any], settings: Settings) -> None:
     print(f"\n== 1-3. Evaluations per second, in process, one thread (ruleset {RULESET}; median of "
-          f"{settings.repeats} runs of >= {settings.min_time} s, sample cases cycled) ==")
+          f"{settings.repeats} interleaved runs of >= {settings.min_time} s, sample cases cycled) ==")
     if "throughput_error" in report:
         print(f"error: {report['throughput_error']}")
     rows = report.get("throughput", [])
