@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from engine.catalogue import catalogue, normalise_paragraf
-from engine.dates import Frist, PeriodSyntaxError, add_months
+from engine.dates import Frist, PeriodSyntaxError, add_months, days_in_month
 from engine.errors import InvalidRuleset
 from engine.money import allocate, format_kr
 from engine.tables import Conditions, Row, parse_cell
@@ -17,6 +17,13 @@ from engine.yamlload import load_text
 @pytest.mark.parametrize("rule, expected", [("afkort", dt.date(2021, 2, 28)), ("overloeb", dt.date(2021, 3, 3))])
 def test_month_end_rule_is_explicit(rule, expected):
     assert add_months(dt.date(2021, 1, 31), 1, rule) == expected
+
+
+def test_days_in_month_agrees_with_the_calendar_module_for_every_month_of_every_year():
+    import calendar
+    wrong = [(y, m) for y in range(1, 10000) for m in range(1, 13)
+             if days_in_month(y, m) != calendar.monthrange(y, m)[1]]
+    assert not wrong
 
 
 def test_unknown_month_rule_is_refused():
