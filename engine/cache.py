@@ -81,15 +81,22 @@ def remember(key: str) -> None:
 
 # --- parsed documents ----------------------------------------------------------------
 
-def document_key(raw: bytes, reader: str) -> str:
+def document_key(raw: bytes, reader: Path) -> str:
     """Key of a file's bytes as read by the code in ``reader`` (a module's source file)."""
-    return hashlib.sha256(_code_digest(reader).encode() + b":" + raw).hexdigest()
+    return hashlib.sha256(reader_digest((reader,)).encode() + b":" + raw).hexdigest()
 
 
 @cache
-def _code_digest(reader: str) -> str:
+def reader_digest(files: tuple[Path, ...]) -> str:
+    """Hash of the engine version and the files (code, schemas) that read a ruleset file.
+
+    Part of every key in both stores, so changing the reader makes every key new.
+    """
     from . import __version__
-    return hashlib.sha256(__version__.encode() + Path(reader).read_bytes()).hexdigest()
+    digest = hashlib.sha256(__version__.encode())
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def load_document(key: str) -> tuple[Any, Lines] | None:

@@ -39,7 +39,7 @@ def _validator(name: str) -> "jsonschema.protocols.Validator":
     from referencing import Registry, Resource
 
     resources = []
-    for path in sorted(SCHEMA_DIR.glob("*.json")):
+    for path in _schema_files():
         resource = Resource.from_contents(json.loads(path.read_text("utf-8")))
         resources.append((resource.id(), resource))
     registry = Registry().with_resources(resources)
@@ -49,7 +49,7 @@ def _validator(name: str) -> "jsonschema.protocols.Validator":
 
 def check(doc: Document, schema: str) -> list[InvalidRuleset]:
     """All schema violations in ``doc``, each with file:line, in file order."""
-    key = hashlib.sha256(f"{_schemas_digest()}:{schema}:{doc.digest}".encode()).hexdigest()
+    key = hashlib.sha256(f"{_cache.reader_digest(_schema_files())}:{schema}:{doc.digest}".encode()).hexdigest()
     if _cache.seen(key):
         return []
     validator = _validator(schema)
@@ -60,12 +60,8 @@ def check(doc: Document, schema: str) -> list[InvalidRuleset]:
 
 
 @cache
-def _schemas_digest() -> str:
-    from . import __version__
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(SCHEMA_DIR.glob("*.json")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+def _schema_files() -> tuple[Path, ...]:
+    return tuple(sorted(SCHEMA_DIR.glob("*.json")))
 
 
 def schema_json(name: str) -> dict[str, Any]:
@@ -147,4 +143,4 @@ def _type_da(value: Any) -> str:
 
 
 def iter_schema_names() -> Iterator[str]:
-    yield from (p.name for p in sorted(SCHEMA_DIR.glob("*.json")))
+    yield from (p.name for p in _schema_files())

@@ -70,7 +70,7 @@ def load_file(path: Path | str, display: str | None = None) -> Document:
     if len(raw) > MAX_FILE_BYTES:
         raise InvalidRuleset(f"filen er for stor ({len(raw)} bytes; højst {MAX_FILE_BYTES})",
                              location=f"{name}:1")
-    key = cache.document_key(raw, str(Path(__file__).with_name("yamlparse.py")))
+    key = cache.document_key(raw, Path(__file__).with_name("yamlparse.py"))
     stored = cache.load_document(key)
     if stored is not None:
         return Document(data=stored[0], file=name, lines=stored[1], digest=hashlib.sha256(raw).hexdigest())
