@@ -34,12 +34,13 @@ class Registry:
         exists.
         """
         folders = list({f.resolve(): f for root in roots for f in _folders(Path(root))}.values())
+        library_folders = {f for f in folders if _is_library(f)}
         if only and set(only) <= {f.name for f in folders}:
-            folders = [f for f in folders if f.name in only or _is_library(f)]
+            folders = [f for f in folders if f.name in only or f in library_folders]
         errors: list[InvalidRuleset] = []
         libraries: dict[str, Ruleset] = {}
         agreements: list[Ruleset] = []
-        for folder in sorted(folders, key=lambda f: (not _is_library(f), f.name)):
+        for folder in sorted(folders, key=lambda f: (f not in library_folders, f.name)):
             try:
                 ruleset = compile_folder(folder, libraries, display_root=folder.parent)
             except RulesetErrors as exc:
