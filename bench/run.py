@@ -291,16 +291,15 @@ def measure_rates(contestants: Sequence[Contestant], settings: Settings) -> list
         print(f"  calibrating {c.question:<9} {c.impl} ...", flush=True)
         once = max(c.timed(1), 1e-6)  # also the warm-up
         loops.append(max(1, int(settings.min_time / once) + 1))
+    evals = [n * len(c.inputs) * c.items_per_input for n, c in zip(loops, contestants)]
     rates: list[list[float]] = [[] for _ in contestants]
     for round_ in range(settings.repeats):
         print(f"  timing round {round_ + 1}/{settings.repeats} ...", flush=True)
-        for index, c in enumerate(contestants):
-            evals = loops[index] * len(c.inputs) * c.items_per_input
-            rates[index].append(evals / c.timed(loops[index]))
+        for c, n, e, r in zip(contestants, loops, evals, rates):
+            r.append(e / c.timed(n))
     return [{"question": c.question, "impl": c.impl, "note": c.note, "evals_per_s": median(r),
-             "us_per_eval": 1e6 / median(r), "runs": r,
-             "evals_per_run": loops[i] * len(c.inputs) * c.items_per_input}
-            for i, (c, r) in enumerate(zip(contestants, rates))]
+             "us_per_eval": 1e6 / median(r), "runs": r, "evals_per_run": e}
+            for c, e, r in zip(contestants, evals, rates)]
 
 
 def compare_outputs(question: str, got: Sequence[Any], reference: Sequence[Any]) -> dict[str, Any]:
