@@ -87,25 +87,24 @@ _TREE_PATH: list[str] = []
 
 
 def pin_working_tree(workdir: Path) -> None:
-    """Make ``engine`` and its embedded rulesets import from this working tree.
+    """Make ``rammeaftale`` and its embedded rulesets import from this working tree.
 
     Why: the distribution maps ``rulesets/`` to the package
     ``rammeaftale_rulesets``, which exists only once the project is installed.
     Without this the bench would fail before ``pip install -e .``, and after a
     non-editable install it would time the working tree's engine with the
-    installed (possibly stale) rulesets.  The repository and a link
+    installed (possibly stale) rulesets.  Links ``rammeaftale -> engine/`` and
     ``rammeaftale_rulesets -> rulesets/`` go first on the path, in this
     process and (via PYTHONPATH) in every child, CLI included.
     """
-    entries = [str(REPO)]
-    rulesets = REPO / "rulesets"
-    if (rulesets / "__init__.py").exists():
-        link_dir = workdir / "pythonpath"
-        link_dir.mkdir(exist_ok=True)
-        link = link_dir / "rammeaftale_rulesets"
+    entries = []
+    link_dir = workdir / "pythonpath"
+    link_dir.mkdir(exist_ok=True)
+    for name, folder in (("rammeaftale", REPO / "engine"), ("rammeaftale_rulesets", REPO / "rulesets")):
+        link = link_dir / name
         if not link.exists():
-            link.symlink_to(rulesets, target_is_directory=True)
-        entries.append(str(link_dir))
+            link.symlink_to(folder, target_is_directory=True)
+    entries.append(str(link_dir))
     _TREE_PATH[:] = entries
     for entry in reversed(entries):
         sys.path.insert(0, entry)
@@ -381,9 +380,9 @@ _EMPTY_JDM = {
 def load_engine_class() -> Any:
     """``engine.Engine`` from the working tree, or Unavailable with the reason."""
     try:
-        from engine import Engine  # type: ignore[attr-defined]
+        from rammeaftale import Engine  # type: ignore[attr-defined]
     except Exception as exc:  # ImportError, or any error while the engine is half-written
-        raise Unavailable(f"cannot import Engine from engine: {type(exc).__name__}: {exc}")
+        raise Unavailable(f"cannot import Engine from rammeaftale: {type(exc).__name__}: {exc}")
     return Engine
 
 
@@ -462,7 +461,7 @@ def engine_rows(add: Callable[..., None], report: dict[str, Any],
 _LOAD_PROBE = """
 import json, time
 t0 = time.perf_counter()
-from engine import Engine
+from rammeaftale import Engine
 t1 = time.perf_counter()
 eng = Engine.default()
 t2 = time.perf_counter()
@@ -473,7 +472,7 @@ print(json.dumps({"import_s": t1 - t0, "default_s": t2 - t1}))
 def load_part(settings: Settings, report: dict[str, Any]) -> None:
     """Part 4: Engine.default() in fresh interpreters, plus an in-process repeat if possible.
 
-    Timed with the engine's own cache (engine.cache: parsed ruleset files, like
+    Timed with the engine's own cache (rammeaftale.load.cache: parsed ruleset files, like
     .pyc for rulesets) warm, which is how every call after the first runs,
     and again with it switched off (RAMMEAFTALE_CACHE=0): the first load
     after a ruleset file changes.
@@ -483,7 +482,7 @@ def load_part(settings: Settings, report: dict[str, Any]) -> None:
     uncached = _load_runs(settings, {"RAMMEAFTALE_CACHE": "0"})
     report["load"] = {
         "method": f"fresh `{Path(sys.executable).name} -c` per run, median of {settings.load_runs} "
-                  "after one warm-up (warm disk cache, .pyc and engine.cache)",
+                  "after one warm-up (warm disk cache, .pyc and rammeaftale.load.cache)",
         "import_s": median([r["import_s"] for r in runs]),
         "default_s": median([r["default_s"] for r in runs]),
         "default_uncached_s": median([r["default_s"] for r in uncached]),
@@ -539,11 +538,11 @@ def find_cli() -> tuple[list[str], str]:
     exe = shutil.which("rammeaftale", path=os.pathsep.join([str(bindir), os.environ.get("PATH", "")]))
     if exe:
         return [exe], exe
-    if (REPO / "engine" / "cli.py").exists():
-        code = "import sys; from engine.cli import main; sys.exit(main())"
+    if (REPO / "engine" / "cli" / "__init__.py").exists():
+        code = "import sys; from rammeaftale.cli import main; sys.exit(main())"
         return ([sys.executable, "-c", code],
-                "python -c 'from engine.cli import main' (console script not installed; pip install -e .)")
-    raise Unavailable("no `rammeaftale` on PATH and no engine/cli.py")
+                "python -c 'from rammeaftale.cli import main' (console script not installed; pip install -e .)")
+    raise Unavailable("no `rammeaftale` on PATH and no engine/cli/")
 
 
 def cli_part(settings: Settings, report: dict[str, Any], workdir: Path) -> None:
@@ -795,7 +794,7 @@ def print_load(report: dict[str, Any]) -> None:
         return
     print(f"method: {load['method']}")
     print(table(["figure", "median"], [
-        ["import engine", f"{load['import_s'] * 1000:.1f} ms"],
+        ["import rammeaftale", f"{load['import_s'] * 1000:.1f} ms"],
         ["Engine.default()", f"{load['default_s'] * 1000:.1f} ms"],
         ["Engine.default(), RAMMEAFTALE_CACHE=0", f"{load['default_uncached_s'] * 1000:.1f} ms"],
         ["whole process (interpreter start .. exit)", f"{load['process_s'] * 1000:.1f} ms"],

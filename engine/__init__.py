@@ -6,9 +6,9 @@ The flow is visible in the modules: :mod:`~engine.yamlload` (load) →
 (evaluate) → :mod:`~engine.result` and :mod:`~engine.explain` (explain).
 """
 
-from .api import Engine
+from .run.api import Engine
 from .errors import EngineError, InvalidCase, InvalidRuleset, NoRuleset, NotRegulated
-from .result import Result
+from .run.result import Result
 
 __all__ = ["Engine", "EngineError", "InvalidCase", "InvalidRuleset", "NoRuleset", "NotRegulated", "Result"]
-__version__ = "0.1.0"
+from ._version import __version__

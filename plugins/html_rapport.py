@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.catalogue import catalogue
-from engine.plugins import hookimpl
-from engine.report import badge, esc, page
+from rammeaftale.model.catalogue import catalogue
+from rammeaftale.run.plugins import hookimpl
+from rammeaftale.tools.report import badge, esc, page
 
 
 def _value(value: Any) -> str:

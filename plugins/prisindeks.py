@@ -19,9 +19,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.money import round_to, to_decimal
-from engine.plugins import hookimpl
-from engine.yamlload import load_file
+from rammeaftale.formula.money import round_to, to_decimal
+from rammeaftale.run.plugins import hookimpl
+from rammeaftale.load.yamlload import load_file
 
 TABLE = Path(__file__).with_name("prisindeks.yaml")
 ENV_TABLE = "RAMMEAFTALE_PRISINDEKS"

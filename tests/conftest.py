@@ -7,7 +7,7 @@
 
 Also :func:`time_limit`, which bounds a block of hostile input in wall time.
 
-The suite keeps the engine's cache (engine.cache) in a folder of its own, so it
+The suite keeps the engine's cache (rammeaftale.load.cache) in a folder of its own, so it
 neither reads nor fills the user's ``~/.cache/rammeaftale``; child processes
 (CLI tests) inherit it.
 """

@@ -53,7 +53,7 @@ def write_ruleset(root: Path, files: dict[str, str] | None = None, *, id: str = 
 
 
 def _unregulated(files: dict[str, str] | None) -> list[str]:
-    from engine.catalogue import catalogue
+    from rammeaftale.model.catalogue import catalogue
     answered = set()
     for text in (files if files is not None else {"x": QUESTION}).values():
         for line in text.splitlines():

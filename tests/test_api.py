@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine import Engine, InvalidCase, NoRuleset, NotRegulated
+from rammeaftale import Engine, InvalidCase, NoRuleset, NotRegulated
 
 ENGINE = Engine.default()
 CLOSURE = {
@@ -78,7 +78,7 @@ def test_float_input_is_read_by_its_decimal_text():
 
 
 def test_only_compiles_the_named_rulesets_and_the_libraries():
-    from engine.api import embedded_rulesets
+    from rammeaftale.run.api import embedded_rulesets
     eng = Engine.from_path(embedded_rulesets(), only={"sjaelland-2021"})
     assert {r.id for r in eng.rulesets()} == {"sjaelland-2021", "nationale-regler"}
     case = {"paragraf": "SEL-107", "situation": "ophoer", "opsigelsesdato": "2021-03-01"}

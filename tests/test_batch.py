@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import Engine
-from engine import batch
+from rammeaftale import Engine
+from rammeaftale.tools import batch
 
 from .helpers import QUESTION, SOURCE, write_ruleset
 
@@ -82,7 +82,7 @@ def test_csv_input_needs_flat_inputs() -> None:
 
 
 def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine", "--rulesets", str(root), "batch", *args],
+    return subprocess.run([sys.executable, "-m", "rammeaftale", "--rulesets", str(root), "batch", *args],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 

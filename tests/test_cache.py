@@ -1,4 +1,4 @@
-"""engine.cache: parsed documents and validation keys kept between processes."""
+"""rammeaftale.load.cache: parsed documents and validation keys kept between processes."""
 
 import datetime as dt
 import json
@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from engine import cache
-from engine.errors import InvalidRuleset
-from engine.yamlload import load_file
+from rammeaftale.load import cache
+from rammeaftale.errors import InvalidRuleset
+from rammeaftale.load.yamlload import load_file
 
 TRICKY = """\
 id: x

@@ -4,13 +4,13 @@ import json
 import subprocess
 import sys
 
-from engine import Engine
+from rammeaftale import Engine
 
 from .helpers import QUESTION, write_ruleset
 
 
 def run(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "rammeaftale", *args], capture_output=True, text=True,
                           input=stdin, timeout=120)
 
 
@@ -63,7 +63,7 @@ def test_validate_embedded_is_clean():
 
 
 def test_validate_one_folder_finds_the_libraries_beside_it():
-    from engine.api import embedded_rulesets
+    from rammeaftale.run.api import embedded_rulesets
     proc = run("validate", str(embedded_rulesets() / "nordjylland-2027"))
     assert proc.returncode == 0, proc.stderr
     assert "nationale-regler, nordjylland-2027" in proc.stdout

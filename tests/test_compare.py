@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import Engine
-from engine.compare import render_csv, render_text
+from rammeaftale import Engine
+from rammeaftale.tools.compare import render_csv, render_text
 
 from .helpers import SOURCE, write_ruleset
 
@@ -59,7 +59,7 @@ def test_identical_answers_have_no_differences(root: Path) -> None:
 
 
 def test_bad_case_is_one_error_not_one_per_ruleset(root: Path) -> None:
-    from engine.errors import InvalidCase
+    from rammeaftale.errors import InvalidCase
     with pytest.raises(InvalidCase):
         Engine.from_path(root).compare("objektiv_finansiering", {"udgift": "x", "befolkning": {}})
 
@@ -74,7 +74,7 @@ def test_views_mark_differences_and_not_regulated(root: Path) -> None:
 
 
 def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine", "--rulesets", str(root), *args],
+    return subprocess.run([sys.executable, "-m", "rammeaftale", "--rulesets", str(root), *args],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 

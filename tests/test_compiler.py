@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from engine import Engine
-from engine.errors import RulesetErrors
+from rammeaftale import Engine
+from rammeaftale.errors import RulesetErrors
 
 from .helpers import QUESTION, SOURCE, write_ruleset
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine import Engine, NotRegulated
+from rammeaftale import Engine, NotRegulated
 
 ENGINE = Engine.default()
 CASE = {

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine import Engine
-from engine.diff import diff
+from rammeaftale import Engine
+from rammeaftale.tools.diff import diff
 
 from .helpers import QUESTION, SOURCE, write_ruleset
 
@@ -51,7 +51,7 @@ def test_question_answered_then_not_regulated(tmp_path: Path) -> None:
 
 def test_cli(tmp_path: Path) -> None:
     _engine(tmp_path)
-    run = lambda *a: subprocess.run([sys.executable, "-m", "engine", "--rulesets", str(tmp_path), "diff", *a],  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "rammeaftale", "--rulesets", str(tmp_path), "diff", *a],  # noqa: E731
                                     capture_output=True, text=True, cwd=ROOT, timeout=120)
     done = run("t-2021", "t-2023", "--json")
     assert done.returncode == 0, done.stderr

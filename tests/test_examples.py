@@ -3,8 +3,8 @@ hand-made cases in ``rulesets/*/eksempler``) must reproduce exactly."""
 
 import pytest
 
-from engine import Engine
-from engine import examples
+from rammeaftale import Engine
+from rammeaftale.tools import examples
 
 ENGINE = Engine.default()
 ALL = list(examples.discover(ENGINE))

@@ -31,14 +31,14 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, Phase, example, given, settings, strategies as st
 
-from engine import Engine
-from engine.errors import EngineError, InvalidRuleset, RulesetErrors
-from engine.expr import Evaluator, Expression, ExpressionError
-from engine.functions import function_table
-from engine.money import CONTEXT
-from engine.steps import _RUNTIME_ERRORS, Meta, evaluate
-from engine.trace import Context
-from engine.yamlload import Document, load_file, load_text
+from rammeaftale import Engine
+from rammeaftale.errors import EngineError, InvalidRuleset, RulesetErrors
+from rammeaftale.formula.expr import Evaluator, Expression, ExpressionError
+from rammeaftale.formula.functions import function_table
+from rammeaftale.formula.money import CONTEXT
+from rammeaftale.model.steps import _RUNTIME_ERRORS, Meta, evaluate
+from rammeaftale.model.trace import Context
+from rammeaftale.load.yamlload import Document, load_file, load_text
 
 from .conftest import time_limit
 from .helpers import write_ruleset
@@ -371,8 +371,8 @@ _ORIGINAL_EXAMPLES = {q: _examples_of(q) for q in MUTABLE}
 # --- cases: every field of every answered question, valid, extreme, hostile or absent ---------------
 
 from .test_hostile import ANSWERED, _extreme, _hostile, _valid, shipped  # noqa: E402
-from engine.catalogue import catalogue  # noqa: E402
-from engine.errors import InvalidCase  # noqa: E402
+from rammeaftale.model.catalogue import catalogue  # noqa: E402
+from rammeaftale.errors import InvalidCase  # noqa: E402
 
 
 @st.composite

@@ -32,14 +32,14 @@ from typing import Any
 import pytest
 import yaml
 
-from engine import Engine
-from engine import examples as _examples
-from engine.catalogue import MAX_ITEMS, MAX_TEXT, catalogue
-from engine.errors import EngineError, InvalidCase, InvalidRuleset, RulesetErrors
-from engine.expr import Expression, ExpressionError
-from engine.functions import function_table
-from engine.result import Result
-from engine.yamlload import MAX_FILE_BYTES, load_file, load_text
+from rammeaftale import Engine
+from rammeaftale.tools import examples as _examples
+from rammeaftale.model.catalogue import MAX_ITEMS, MAX_TEXT, catalogue
+from rammeaftale.errors import EngineError, InvalidCase, InvalidRuleset, RulesetErrors
+from rammeaftale.formula.expr import Expression, ExpressionError
+from rammeaftale.formula.functions import function_table
+from rammeaftale.run.result import Result
+from rammeaftale.load.yamlload import MAX_FILE_BYTES, load_file, load_text
 
 from .conftest import time_limit
 from .helpers import SOURCE, write_ruleset
@@ -171,7 +171,7 @@ def test_deep_nesting_is_refused_without_crashing(tmp_path, text):
     # which kills the interpreter (SIGSEGV) instead of raising anything.
     path = tmp_path / "dyb.yaml"
     path.write_text(text, "utf-8")
-    probe = ("import sys; from engine.yamlload import load_file; from engine.errors import InvalidRuleset\n"
+    probe = ("import sys; from rammeaftale.load.yamlload import load_file; from rammeaftale.errors import InvalidRuleset\n"
              "try:\n    load_file(sys.argv[1], 'dyb.yaml')\n"
              "except InvalidRuleset as exc:\n    print('afvist', exc.location, exc.message)\n")
     proc = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True,
@@ -181,7 +181,7 @@ def test_deep_nesting_is_refused_without_crashing(tmp_path, text):
 
 
 def test_nesting_up_to_the_limit_is_fine():
-    from engine.yamlload import MAX_DEPTH
+    from rammeaftale.load.yamlload import MAX_DEPTH
     doc = load_text("a: " + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1))
     assert doc.data["a"] is not None
 
@@ -380,7 +380,7 @@ def test_each_hand_written_base_case_is_valid():
 
 
 def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "rammeaftale", *args], capture_output=True, text=True,
                           input=stdin, timeout=60, cwd=ROOT)
 
 

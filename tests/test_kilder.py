@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.api import embedded_rulesets
-from engine.compiler import KILDE_PATTERN
-from engine.yamlload import load_file
+from rammeaftale.run.api import embedded_rulesets
+from rammeaftale.model.compiler import KILDE_PATTERN
+from rammeaftale.load.yamlload import load_file
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -65,6 +65,6 @@ def test_there_are_citations_to_check():
 @pytest.mark.skipif(not SEEDS.is_dir(), reason=f"kildeteksterne findes ikke i {SEEDS}")
 def test_report_quotes_the_line_grep_would_show():
     """The seeds contain form feeds; a quote must still be the grep -n line."""
-    from engine.report import Sources
+    from rammeaftale.tools.report import Sources
     quoted = Sources(SEEDS).quote("004_85e6f331934d1c71.txt:1985 Opsigelsesvarsler")
     assert quoted == [(1985, "Opsigelsesvarsel er løbende måned plus 30 dage, medmindre andet er aftalt.")]

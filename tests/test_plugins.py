@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import Engine
-from engine.plugins import PLUGIN_DIR, discover
+from rammeaftale import Engine
+from rammeaftale.run.plugins import PLUGIN_DIR, discover
 
 from .helpers import SOURCE, write_ruleset
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 PLUGINS = {
     "good.py": """
-        from engine.plugins import hookimpl
+        from rammeaftale.run.plugins import hookimpl
 
         @hookimpl
         def rammeaftale_functions():
@@ -33,14 +33,14 @@ PLUGINS = {
     """,
     "broken.py": "raise ImportError('dette plugin er i stykker')\n",
     "badhook.py": """
-        from engine.plugins import hookimpl
+        from rammeaftale.run.plugins import hookimpl
 
         @hookimpl
         def rammeaftale_functions():
             raise RuntimeError('hook fejler')
     """,
     "shadow.py": """
-        from engine.plugins import hookimpl
+        from rammeaftale.run.plugins import hookimpl
 
         @hookimpl
         def rammeaftale_functions():
@@ -95,7 +95,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "rammeaftale", *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=120, env=env or _env())
 
 
@@ -143,7 +143,7 @@ def test_entry_point_plugins_are_found(tmp_path: Path) -> None:
 
 
 def test_the_quick_entry_point_look_finds_a_declaring_distribution(tmp_path: Path, monkeypatch) -> None:
-    from engine.plugins import _may_declare_entry_points
+    from rammeaftale.run.plugins import _may_declare_entry_points
     info = tmp_path / "other-1.0.dist-info"
     info.mkdir()
     (info / "entry_points.txt").write_text("[console_scripts]\nother = other:main\n", "utf-8")
@@ -181,7 +181,7 @@ def test_price_index_with_synthetic_table(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_shipped_price_index_table_is_empty_and_says_so() -> None:
-    from engine.yamlload import load_file
+    from rammeaftale.load.yamlload import load_file
     data = load_file(PLUGIN_DIR / "prisindeks.yaml").data
     assert data["indeks"] == {}          # no invented values: the secretariat fills the table in
 
@@ -207,7 +207,7 @@ def test_ruleset_sources_from_a_plugin(tmp_path: Path) -> None:
     folder = tmp_path / "plugins"
     folder.mkdir()
     (folder / "kilde.py").write_text(textwrap.dedent(f"""
-        from engine.plugins import hookimpl
+        from rammeaftale.run.plugins import hookimpl
 
         @hookimpl
         def rammeaftale_ruleset_sources():
@@ -222,7 +222,7 @@ def test_ruleset_sources_from_a_plugin(tmp_path: Path) -> None:
 
 STEP_PLUGIN = """
     from decimal import Decimal
-    from engine.plugins import hookimpl
+    from rammeaftale.run.plugins import hookimpl
 
     def andel(params):
         navn, sats = params["af"], Decimal(str(params["sats"]))

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 
-from engine import Engine
-from engine.dates import MAX_PERIOD, Frist, add_months
-from engine.errors import InvalidCase, NotRegulated
-from engine.money import ØRE, allocate, round_to
+from rammeaftale import Engine
+from rammeaftale.formula.dates import MAX_PERIOD, Frist, add_months
+from rammeaftale.errors import InvalidCase, NotRegulated
+from rammeaftale.formula.money import ØRE, allocate, round_to
 
 EXAMPLES = max(10, settings.default.max_examples // 4)
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None,

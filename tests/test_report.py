@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import Engine
-from engine.report import Sources, condition_text, plain, render_ruleset, write_report
+from rammeaftale import Engine
+from rammeaftale.tools.report import Sources, condition_text, plain, render_ruleset, write_report
 
 from .helpers import SOURCE, write_ruleset
 
@@ -83,7 +83,7 @@ def test_plain_danish() -> None:
 def test_cli_writes_the_page(setup: tuple[Engine, Path], tmp_path: Path) -> None:
     _, seeds = setup
     out = tmp_path / "rapport.html"
-    done = subprocess.run([sys.executable, "-m", "engine", "--rulesets", str(tmp_path / "rs"), "report", "t-2021",
+    done = subprocess.run([sys.executable, "-m", "rammeaftale", "--rulesets", str(tmp_path / "rs"), "report", "t-2021",
                            "--output", str(out), "--kilder", str(seeds)],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import Engine
-from engine.errors import InvalidCase
-from engine.scaffold import new_period, unverified
+from rammeaftale import Engine
+from rammeaftale.errors import InvalidCase
+from rammeaftale.tools.scaffold import new_period, unverified
 
 from .helpers import SOURCE, write_ruleset
 
@@ -63,7 +63,7 @@ def test_overlapping_or_existing_period_is_refused(root: Path, tmp_path: Path) -
 
 def test_cli_scaffold_then_validate_warns(root: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    run = lambda *a: subprocess.run([sys.executable, "-m", "engine", *a], capture_output=True,  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "rammeaftale", *a], capture_output=True,  # noqa: E731
                                     text=True, cwd=ROOT, timeout=120)
     done = run("--rulesets", str(root), "ny-periode", "t-2021", "t-2023", "--fra", "2023-01-01",
                "--til", "2024-12-31", "--mappe", str(out))

@@ -6,12 +6,12 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, strategies as st
 
-from engine.catalogue import catalogue, normalise_paragraf
-from engine.dates import Frist, PeriodSyntaxError, add_months, days_in_month
-from engine.errors import InvalidRuleset
-from engine.money import allocate, format_kr
-from engine.tables import Conditions, Row, parse_cell
-from engine.yamlload import load_text
+from rammeaftale.model.catalogue import catalogue, normalise_paragraf
+from rammeaftale.formula.dates import Frist, PeriodSyntaxError, add_months, days_in_month
+from rammeaftale.errors import InvalidRuleset
+from rammeaftale.formula.money import allocate, format_kr
+from rammeaftale.model.tables import Conditions, Row, parse_cell
+from rammeaftale.load.yamlload import load_text
 
 
 @pytest.mark.parametrize("rule, expected", [("afkort", dt.date(2021, 2, 28)), ("overloeb", dt.date(2021, 3, 3))])

@@ -1,0 +1,125 @@
+"""The core commands: evaluate, list, validate, test, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import RulesetErrors
+from ..run.api import Engine, embedded_rulesets
+from ..run.explain import explain
+from .common import EXIT_ERROR, EXIT_OK, load_engine, print_json, read_case
+
+
+def _evaluate(commands: Any) -> None:
+    p = commands.add_parser("evaluate", help="besvar et spørgsmål for en sag")
+    p.add_argument("question", metavar="SPØRGSMÅL")
+    p.add_argument("--case", required=True, metavar="FIL", help="sagen som JSON ('-' = stdin)")
+    p.add_argument("--ruleset", metavar="ID")
+    p.add_argument("--region")
+    p.add_argument("--date", metavar="ÅÅÅÅ-MM-DD", help="beslutningsdatoen (standard: sagens dato)")
+    p.add_argument("--json", action="store_true", help="udskriv præcis resultatets to_dict()")
+    p.add_argument("--format", metavar="NAVN", help="et output-format fra et plugin (fx html); se 'plugins'")
+    p.set_defaults(handler=cmd_evaluate)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    case = read_case(args.case)
+    engine = load_engine(args, only={args.ruleset} if args.ruleset else None)
+    result = engine.evaluate(args.question, case, ruleset=args.ruleset, region=args.region, dato=args.date)
+    if args.format:
+        from ..run.plugins import format_result
+        print(format_result(args.format, result.to_dict()), end="")
+    elif args.json:
+        print_json(result.to_dict())
+    else:
+        print(explain(result))
+    return EXIT_OK
+
+
+def _list(commands: Any) -> None:
+    p = commands.add_parser("list", help="vis regelsæt, perioder og status")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_list)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rulesets = sorted(load_engine(args).rulesets(), key=lambda r: (r.kind, r.region, r.valid_from))
+    if args.json:
+        print_json([r.summary() for r in rulesets])
+        return EXIT_OK
+    for r in rulesets:
+        kind = "" if r.kind == "aftale" else f" [{r.kind}]"
+        print(f"{r.id:<20} {r.region:<14} {r.valid_from} – {r.valid_to}  {r.status:<9}{kind}  {r.name}")
+        print(f"{'':<20} besvarer: {', '.join(sorted(r.questions)) or '–'}")
+    return EXIT_OK
+
+
+def _validate(commands: Any) -> None:
+    p = commands.add_parser("validate", help="kontrollér regelsæt (alle fejl med fil:linje)")
+    p.add_argument("paths", nargs="*", type=Path, metavar="STI")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_validate)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    paths = args.paths or args.rulesets or [embedded_rulesets()]
+    try:
+        engine = Engine.from_path(*paths)
+    except RulesetErrors as exc:
+        if args.json:
+            print_json({"ok": False, "errors": [e.to_dict() | {"location": e.location} for e in exc.errors]})
+        else:
+            for error in exc.errors:
+                print(f"{error.location}: {error.message}", file=sys.stderr)
+            print(f"{len(exc.errors)} fejl.", file=sys.stderr)
+        return EXIT_ERROR
+    ids = sorted(r.id for r in engine.rulesets())
+    from ..tools.scaffold import validation_warnings
+    warnings = validation_warnings(engine)  # unverified rules of a new period: warn, never fail
+    if args.json:
+        print_json({"ok": True, "rulesets": ids} | ({"warnings": warnings} if warnings else {}))
+    else:
+        for warning in warnings:
+            print(f"advarsel: {warning}", file=sys.stderr)
+        print(f"OK: {len(ids)} regelsæt uden fejl ({', '.join(ids)})."
+              + (f" {len(warnings)} advarsler." if warnings else ""))
+    return EXIT_OK
+
+
+def _test(commands: Any) -> None:
+    p = commands.add_parser("test", help="kør regelsættenes egne eksempler")
+    p.add_argument("--ruleset", metavar="ID", help="kun dette regelsæt")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(handler=cmd_test)
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    engine = load_engine(args)
+    from ..tools import examples
+    outcomes = [examples.run(engine, ex) for ex in examples.discover(engine)
+                if not args.ruleset or ex.ruleset == args.ruleset]
+    failed = [o for o in outcomes if not o.passed]
+    for outcome in outcomes:
+        if args.verbose or not outcome.passed:
+            mark = "ok  " if outcome.passed else "FEJL"
+            print(f"{mark} {outcome.example.id}  ({outcome.example.where})")
+            for problem in outcome.problems:
+                print(f"       {problem}")
+    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    return EXIT_OK if not failed else EXIT_ERROR
+
+
+def _demo(commands: Any) -> None:
+    p = commands.add_parser("demo", help="evaluér en rigtig sag pr. spørgsmål og vis forklaringen")
+    p.set_defaults(handler=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..tools.demo import run_demo
+    return run_demo(load_engine(args))
+
+
+COMMANDS: list[Callable[[Any], None]] = [_evaluate, _list, _validate, _test, _demo]

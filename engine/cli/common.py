@@ -1,0 +1,62 @@
+"""What every command shares: exit codes, the engine to use, case files, JSON output, errors.
+
+The CLI is the only layer that prints or exits; the library below it raises
+:class:`~engine.errors.EngineError` and returns values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Collection
+
+from ..errors import EngineError, InvalidCase
+from ..run.api import Engine, embedded_rulesets
+from ..run.explain import explain_error
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def load_engine(args: argparse.Namespace, only: Collection[str] | None = None) -> Engine:
+    """The rulesets of ``--rulesets``, or the embedded ones plus plugin sources (``only``: see Engine.from_path)."""
+    if args.rulesets:
+        return Engine.from_path(*args.rulesets, only=only)
+    if only and all((embedded_rulesets() / name).is_dir() for name in only):
+        # Shipped rulesets need no plugin ruleset source; skipping discovery saves
+        # pluggy and every plugin module (a plugin function is still found when a
+        # formula calls it, see engine.functions).
+        return Engine.from_path(embedded_rulesets(), only=only)
+    from ..run import plugins as _plugins
+    extra = _plugins.plugins().ruleset_sources()   # rulesets kept elsewhere, offered by plugins
+    return Engine.from_path(embedded_rulesets(), *extra, only=only)
+
+
+def read_case(path: str) -> Any:
+    """A case from a JSON file ('-' = stdin), decimals kept exact."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text("utf-8")
+    except OSError as exc:
+        raise InvalidCase(f"kan ikke læse sagen {path}: {exc.strerror}", path="case") from None
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise InvalidCase(f"sagen {path} er ikke gyldig JSON: {exc.msg} (linje {exc.lineno})", path="case") from None
+    except (ValueError, RecursionError) as exc:  # a number over 4300 digits; nesting deeper than the stack
+        raise InvalidCase(f"sagen {path} kan ikke læses som JSON: "
+                          f"{'for dyb indlejring' if isinstance(exc, RecursionError) else exc}", path="case") from None
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def report_error(exc: EngineError, as_json: bool) -> int:
+    if as_json:
+        print_json({"error": exc.to_dict()})
+    else:
+        print(explain_error(exc), file=sys.stderr)
+    return EXIT_ERROR

@@ -1,0 +1,146 @@
+"""JSON Schema checks of ruleset files, with errors located at file:line.
+
+The schemas in ``engine/schema/`` are the format's reference: every key a
+ruleset file may contain is listed there, and anything else is an error
+("unknown or misplaced keys are never silently ignored").  jsonschema's
+messages are English and point at paths; we translate the common ones and
+point at the line of the offending key.
+
+Validation is the slowest part of loading, and the same unchanged files are
+loaded by every CLI call.  A file that passed is therefore remembered by the
+hash of its text and of the schemas (:mod:`engine.cache`); only a file
+whose text or schema changed is validated again.  jsonschema is imported
+only when something must be validated.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from . import cache as _cache
+from ..errors import InvalidRuleset
+from .yamlload import Document
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jsonschema
+
+SCHEMA_DIR = Path(__file__).with_name("schema")
+_STEP_KINDS = ("formel", "tabel", "kraev", "ikke_reguleret", "advarsel", "varianter", "blok")
+
+
+@cache
+def _validator(name: str) -> "jsonschema.protocols.Validator":
+    import jsonschema
+    from referencing import Registry, Resource
+
+    resources = []
+    for path in _schema_files():
+        resource = Resource.from_contents(json.loads(path.read_text("utf-8")))
+        resources.append((resource.id(), resource))
+    registry = Registry().with_resources(resources)
+    schema = json.loads((SCHEMA_DIR / name).read_text("utf-8"))
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def check(doc: Document, schema: str) -> list[InvalidRuleset]:
+    """All schema violations in ``doc``, each with file:line, in file order."""
+    key = hashlib.sha256(f"{_cache.reader_digest(_schema_files())}:{schema}:{doc.digest}".encode()).hexdigest()
+    if _cache.seen(key):
+        return []
+    validator = _validator(schema)
+    errors = [_translate(doc, e) for e in validator.iter_errors(_plain(doc.data))]
+    if not errors:
+        _cache.remember(key)
+    return sorted(errors, key=lambda e: _line_of(e.location))
+
+
+@cache
+def _schema_files() -> tuple[Path, ...]:
+    return tuple(sorted(SCHEMA_DIR.glob("*.json")))
+
+
+def schema_json(name: str) -> dict[str, Any]:
+    """The raw schema, for export and documentation."""
+    return json.loads((SCHEMA_DIR / name).read_text("utf-8"))
+
+
+def _line_of(location: str | None) -> int:
+    try:
+        return int((location or "").rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _plain(value: Any) -> Any:
+    """Dates as ISO strings so the schema's ``format: date`` strings match."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return value
+
+
+def _translate(doc: Document, error: "jsonschema.ValidationError") -> InvalidRuleset:
+    import jsonschema
+
+    path = tuple(error.absolute_path)
+    where = ".".join(map(str, path)) or "(øverste niveau)"
+    kind = error.validator
+    if kind == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        bad = extra[0] if extra else "?"
+        allowed = ", ".join(error.schema.get("properties", {})) or "ingen"
+        return InvalidRuleset(f"ukendt eller forkert placeret nøgle '{bad}' under {where} "
+                              f"(tilladt her: {allowed})", location=doc.where(path + (bad,)))
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        return InvalidRuleset(f"nøglen '{missing}' mangler under {where}", location=doc.where(path))
+    if kind == "oneOf" and isinstance(error.instance, dict) and "id" in error.instance \
+            and any(k in error.instance for k in _STEP_KINDS + ("kilde",)):
+        found = [k for k in _STEP_KINDS if k in error.instance]
+        return InvalidRuleset(f"trinnet '{error.instance.get('id')}' skal have præcis én af "
+                              f"{', '.join(_STEP_KINDS)} (har: {', '.join(found) or 'ingen'})",
+                              location=doc.where(path))
+    if kind == "oneOf" and error.context:
+        inner = jsonschema.exceptions.best_match(error.context)
+        return _translate(doc, inner) if inner is not None else _generic(doc, path, where, error)
+    if kind == "enum":
+        options = ", ".join(map(str, error.validator_value))
+        return InvalidRuleset(f"'{_short(error.instance)}' under {where} skal være en af: {options}",
+                              location=doc.where(path))
+    if kind == "type":
+        return InvalidRuleset(f"{where} har forkert type: forventede {_type_da(error.validator_value)}, "
+                              f"fik '{_short(error.instance)}'", location=doc.where(path))
+    if kind == "pattern":
+        return InvalidRuleset(f"'{_short(error.instance)}' under {where} har ikke den tilladte form "
+                              f"({error.validator_value})", location=doc.where(path))
+    if kind in ("minLength", "minItems", "minProperties"):
+        return InvalidRuleset(f"{where} er tom eller for kort", location=doc.where(path))
+    return _generic(doc, path, where, error)
+
+
+def _generic(doc: Document, path: tuple[Any, ...], where: str, error: "jsonschema.ValidationError") -> InvalidRuleset:
+    return InvalidRuleset(f"{where}: {error.message}", location=doc.where(path))
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _type_da(value: Any) -> str:
+    names = {"string": "tekst", "number": "tal", "integer": "heltal", "boolean": "true/false",
+             "array": "liste", "object": "afsnit (nøgle: værdi)", "null": "tom"}
+    values = value if isinstance(value, list) else [value]
+    return " eller ".join(names.get(v, v) for v in values)
+
+
+def iter_schema_names() -> Iterator[str]:
+    yield from (p.name for p in _schema_files())

@@ -1,0 +1,317 @@
+"""The question catalogue: typed inputs and outputs, the engine's contract.
+
+The catalogue (``catalogue.yaml``) names every question, its inputs and its
+outputs, with a small type vocabulary.  From it we derive the two things
+callers need: conversion of a case into exact Python values with
+``invalid_case`` errors that name the field path, and a JSON Schema per
+question for systems that want to validate before they call.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache, cached_property, lru_cache
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ..formula.dates import Frist, PeriodSyntaxError
+from ..errors import InvalidCase
+from ..load.yamlload import load_file
+
+CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
+
+#: Amounts beyond this are typos or hostile input, not social-area budgets.
+MAX_AMOUNT = Decimal("1e12")
+MAX_TEXT = 500
+MAX_ITEMS = 1000
+
+LAW_PREFIXES = ("SEL", "BL", "ABL", "FSL", "LSV")
+_PARAGRAF_NOISE = re.compile(r"§|\bstk\b\.?|\bnr\b\.?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One typed input or output."""
+
+    name: str
+    spec: Mapping[str, Any]
+
+    @property
+    def type(self) -> str:
+        return self.spec["type"]
+
+    @property
+    def required(self) -> bool:
+        return bool(self.spec.get("paakraevet"))
+
+    @property
+    def has_default(self) -> bool:
+        return "standard" in self.spec
+
+
+@dataclass(frozen=True, eq=False)
+class Question:
+    name: str
+    title: str
+    inputs: dict[str, Field]
+    outputs: dict[str, Field]
+
+    def coerce_case(self, case: Any) -> dict[str, Any]:
+        """Validate and convert a caller's case; raise InvalidCase naming the field."""
+        if not isinstance(case, Mapping):
+            raise InvalidCase("sagen skal være et JSON-objekt", path="")
+        if not self._names.issuperset(case):
+            unknown = sorted(str(k) for k in case if k not in self.inputs)
+            raise InvalidCase(
+                f"ukendt felt '{unknown[0]}' i sagen; spørgsmålet '{self.name}' kender "
+                f"{', '.join(self.inputs)}", path=unknown[0])
+        values: dict[str, Any] = {}
+        for name, convert, spec, required, default in self._plan:
+            raw = case.get(name)
+            if raw is None:
+                if required:
+                    raise InvalidCase(f"feltet '{name}' mangler", path=name)
+                values[name] = default
+            else:
+                values[name] = convert(spec, raw, name)
+        return values
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(self.inputs)
+
+    @cached_property
+    def _plan(self) -> tuple[tuple[str, Callable[..., Any], Mapping[str, Any], bool, Any], ...]:
+        """Per field: converter, spec, required, converted default — worked out once."""
+        return tuple(
+            (name, _CONVERTERS[f.type], f.spec, f.required,
+             _coerce(f.spec, f.spec["standard"], name) if f.has_default else None)
+            for name, f in self.inputs.items())
+
+    def json_schema(self) -> dict[str, Any]:
+        """A JSON Schema (draft 2020-12) of the question's input."""
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": f"{self.name}: {self.title}",
+            "type": "object",
+            "additionalProperties": False,
+            "required": [n for n, f in self.inputs.items() if f.required],
+            "properties": {n: _schema(f.spec) for n, f in self.inputs.items()},
+        }
+
+
+@cache
+def catalogue() -> dict[str, Question]:
+    """All questions, loaded once from ``catalogue.yaml``."""
+    data = load_file(CATALOGUE_FILE).data["spoergsmaal"]
+    return {
+        name: Question(
+            name=name,
+            title=q["titel"],
+            inputs={n: Field(n, s) for n, s in q["input"].items()},
+            outputs={n: Field(n, s) for n, s in q["output"].items()},
+        )
+        for name, q in data.items()
+    }
+
+
+# --- conversion ---------------------------------------------------------------
+
+def _coerce(spec: Mapping[str, Any], raw: Any, path: str) -> Any:
+    converter = _CONVERTERS.get(spec["type"])
+    if converter is None:  # pragma: no cover - the catalogue is checked by tests
+        raise InvalidCase(f"ukendt type {spec['type']}", path=path)
+    return converter(spec, raw, path)
+
+
+def _number(spec: Mapping[str, Any], raw: Any, path: str, kind: str) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
+        raise InvalidCase(f"'{path}' skal være et tal (fik {type(raw).__name__})", path=path)
+    if isinstance(raw, int) and raw.bit_length() > 64:  # str() of a >4300-digit int raises ValueError
+        raise InvalidCase(f"'{path}' er uden for det tilladte område (højst {MAX_AMOUNT:,.0f} i absolut værdi)",
+                          path=path)
+    try:
+        value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise InvalidCase(f"'{path}' skal være et tal (fik '{_show(raw)}')", path=path) from None
+    # copy_abs() is exact; abs() rounds in the thread's context and raises Overflow on '1e999999999'.
+    if not value.is_finite() or value.copy_abs() > MAX_AMOUNT:
+        raise InvalidCase(f"'{path}' er uden for det tilladte område (højst {MAX_AMOUNT:,.0f} i absolut værdi)",
+                          path=path)
+    _check_bounds(spec, value, path)
+    return value
+
+
+def _show(raw: Any) -> str:
+    """The start of a bad value for a message; never fails (str() of a huge int can)."""
+    try:
+        return str(raw)[:40]
+    except ValueError:
+        return f"{type(raw).__name__} med for mange cifre"
+
+
+def _check_bounds(spec: Mapping[str, Any], value: Decimal | int, path: str) -> None:
+    if "min" in spec and value < Decimal(str(spec["min"])):
+        raise InvalidCase(f"'{path}' må ikke være under {spec['min']} (fik {value})", path=path)
+    if "max" in spec and value > Decimal(str(spec["max"])):
+        raise InvalidCase(f"'{path}' må ikke være over {spec['max']} (fik {value})", path=path)
+
+
+def _money(spec: Mapping[str, Any], raw: Any, path: str) -> Decimal:
+    return _number(spec, raw, path, "beløb")
+
+
+def _decimal(spec: Mapping[str, Any], raw: Any, path: str) -> Decimal:
+    return _number(spec, raw, path, "tal")
+
+
+def _integer(spec: Mapping[str, Any], raw: Any, path: str) -> int:
+    value = _number({}, raw, path, "heltal")
+    if value != value.to_integral_value():
+        raise InvalidCase(f"'{path}' skal være et heltal (fik {value})", path=path)
+    _check_bounds(spec, value, path)
+    return int(value)
+
+
+def _date(spec: Mapping[str, Any], raw: Any, path: str) -> _dt.date:
+    if isinstance(raw, _dt.datetime):
+        raise InvalidCase(f"'{path}' skal være en dato uden klokkeslæt", path=path)
+    if isinstance(raw, _dt.date):
+        return raw
+    if isinstance(raw, str) and len(raw) == 10 and raw[4] == raw[7] == "-" and raw[:4].isdigit():
+        try:
+            return _dt.date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise InvalidCase(f"'{path}' skal være en gyldig dato ÅÅÅÅ-MM-DD (fik '{_show(raw)}')", path=path)
+
+
+def _text(spec: Mapping[str, Any], raw: Any, path: str) -> str:
+    if not isinstance(raw, str):
+        raise InvalidCase(f"'{path}' skal være tekst (fik {type(raw).__name__})", path=path)
+    if len(raw) > MAX_TEXT:
+        raise InvalidCase(f"'{path}' er for lang (højst {MAX_TEXT} tegn)", path=path)
+    return raw
+
+
+def _bool(spec: Mapping[str, Any], raw: Any, path: str) -> bool:
+    if not isinstance(raw, bool):
+        raise InvalidCase(f"'{path}' skal være true eller false (fik '{_show(raw)}')", path=path)
+    return raw
+
+
+def _choice(spec: Mapping[str, Any], raw: Any, path: str) -> str:
+    if raw not in spec["vaerdier"]:
+        raise InvalidCase(f"'{path}' skal være en af {', '.join(map(str, spec['vaerdier']))} "
+                          f"(fik '{_show(raw)}')", path=path)
+    return raw
+
+
+def _period(spec: Mapping[str, Any], raw: Any, path: str) -> str:
+    """A notice period as text, checked against the period grammar."""
+    text = _text(spec, raw, path).strip()
+    try:
+        Frist(text)
+    except PeriodSyntaxError as exc:
+        raise InvalidCase(f"'{path}': {exc}", path=path) from None
+    return text
+
+
+@lru_cache(maxsize=1024)
+def normalise_paragraf(raw: str) -> str:
+    """``"SEL § 66 stk. 1 nr. 6"`` → ``"SEL-66-1-6"``; raises ValueError."""
+    tokens = re.split(r"[\s\-_.,/]+", _PARAGRAF_NOISE.sub(" ", raw).strip())
+    tokens = [t for t in tokens if t]
+    if not tokens:
+        raise ValueError("tom paragraf")
+    prefix = tokens[0].upper()
+    if prefix not in LAW_PREFIXES:
+        match = re.fullmatch(r"([A-Za-z]+)(\d.*)", tokens[0])
+        if not match or match.group(1).upper() not in LAW_PREFIXES:
+            raise ValueError(f"ukendt lov '{tokens[0]}' (kendte: {', '.join(LAW_PREFIXES)})")
+        prefix, tokens = match.group(1).upper(), [prefix, match.group(2)] + tokens[1:]
+    rest = [t.lower() for t in tokens[1:]]
+    if not rest or not all(re.fullmatch(r"\d+[a-z]?", t) for t in rest):
+        raise ValueError(f"kan ikke læse paragraffen '{raw}'")
+    return "-".join([prefix] + rest)
+
+
+def _paragraf(spec: Mapping[str, Any], raw: Any, path: str) -> str:
+    text = _text(spec, raw, path)
+    try:
+        return normalise_paragraf(text)
+    except ValueError as exc:
+        raise InvalidCase(f"'{path}': {exc}", path=path) from None
+
+
+def _list(spec: Mapping[str, Any], raw: Any, path: str) -> list[Any]:
+    if not isinstance(raw, list):
+        raise InvalidCase(f"'{path}' skal være en liste", path=path)
+    if len(raw) > MAX_ITEMS:
+        raise InvalidCase(f"'{path}' har for mange elementer (højst {MAX_ITEMS})", path=path)
+    item = _item_spec(spec)
+    return [_coerce(item, v, f"{path}[{i}]") for i, v in enumerate(raw)]
+
+
+def _map(spec: Mapping[str, Any], raw: Any, path: str) -> dict[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise InvalidCase(f"'{path}' skal være et objekt {{navn: værdi}}", path=path)
+    if len(raw) > MAX_ITEMS:
+        raise InvalidCase(f"'{path}' har for mange elementer (højst {MAX_ITEMS})", path=path)
+    if any(isinstance(k, int) and k.bit_length() > 64 for k in raw):  # str() of a >4300-digit int fails
+        raise InvalidCase(f"'{path}' har en ugyldig nøgle (et alt for stort tal)", path=path)
+    item = _item_spec(spec)
+    out: dict[str, Any] = {}
+    for key in sorted(raw, key=str):
+        name = str(key)
+        if not name or len(name) > 100:
+            raise InvalidCase(f"'{path}' har en ugyldig nøgle '{name[:40]}'", path=path)
+        out[name] = _coerce(item, raw[key], f"{path}.{name}")
+    return out
+
+
+def _item_spec(spec: Mapping[str, Any]) -> Mapping[str, Any]:
+    item = spec["af"]
+    return {"type": item} if isinstance(item, str) else item
+
+
+_CONVERTERS: dict[str, Callable[[Mapping[str, Any], Any, str], Any]] = {
+    "beloeb": _money, "decimal": _decimal, "heltal": _integer, "dato": _date, "tekst": _text,
+    "bool": _bool, "valg": _choice, "frist": _period, "paragraf": _paragraf,
+    "liste": _list, "kort": _map,
+}
+
+
+# --- JSON Schema ----------------------------------------------------------------
+
+def _schema(spec: Mapping[str, Any]) -> dict[str, Any]:
+    kind = spec["type"]
+    out: dict[str, Any] = {}
+    if kind in ("beloeb", "decimal"):
+        out = {"type": ["number", "string"], "pattern": r"^-?\d+(\.\d+)?$"}
+    elif kind == "heltal":
+        out = {"type": "integer"}
+    elif kind == "dato":
+        out = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    elif kind in ("tekst", "paragraf", "frist"):
+        out = {"type": "string", "maxLength": MAX_TEXT}
+    elif kind == "bool":
+        out = {"type": "boolean"}
+    elif kind == "valg":
+        out = {"enum": list(spec["vaerdier"])}
+    elif kind == "liste":
+        out = {"type": "array", "items": _schema(_item_spec(spec)), "maxItems": MAX_ITEMS}
+    elif kind == "kort":
+        out = {"type": "object", "additionalProperties": _schema(_item_spec(spec)), "maxProperties": MAX_ITEMS}
+    if kind in ("heltal",):
+        for key, word in (("min", "minimum"), ("max", "maximum")):
+            if key in spec:
+                out[word] = int(spec[key])
+    if "beskrivelse" in spec:
+        out["description"] = spec["beskrivelse"]
+    if "standard" in spec:
+        out["default"] = spec["standard"] if not isinstance(spec["standard"], Decimal) else str(spec["standard"])
+    return out

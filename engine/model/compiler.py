@@ -1,0 +1,466 @@
+"""Compile a ruleset folder (YAML) into the runtime model, checking everything.
+
+Loading is where mistakes are caught: schema violations, unknown names in
+formulas, syntax errors, overlapping table rows under ``unik``, values a
+choice field can never take, missing citations, outputs the catalogue does
+not know.  All problems in a folder are collected and raised together as
+:class:`RulesetErrors`, each with ``file:line``.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as _dt
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..load import schemas
+from .catalogue import Question, catalogue, normalise_paragraf
+from ..formula.dates import Frist, PeriodSyntaxError
+from ..errors import InvalidRuleset, RulesetErrors
+from ..formula.expr import Evaluator, Expression, ExpressionError
+from ..formula.functions import function_table
+from .ruleset import Parameter, RuleQuestion, Ruleset
+from .steps import (Formula, Meta, PluginStep, Require, RowAction, Step, Table, Unregulated, Variant,
+                    Variants, Warning)
+from .tables import Cell, Conditions, Row, parse_cell
+from ..load.yamlload import Document, load_file
+
+RULESET_FILE = "regelsaet.yaml"
+EXAMPLES_DIR = "eksempler"
+KILDE_PATTERN = re.compile(r"^(?P<fil>[^\s:]+\.txt):(?P<fra>\d+)(?:-(?P<til>\d+))?(?:[\s,;·–-]+(?P<ref>.+))?$")
+_RESERVED = {"true", "false", "none"}
+
+
+class Scope:
+    """What a step may refer to, and where to report problems."""
+
+    def __init__(self, doc: Document, errors: list[InvalidRuleset], source_files: set[str],
+                 functions: dict[str, Any], names: dict[str, str], domains: dict[str, frozenset[Any]],
+                 types: dict[str, str]) -> None:
+        self.doc, self.errors, self.source_files = doc, errors, source_files
+        self.functions, self.names, self.domains, self.types = functions, names, domains, types
+        self.params: dict[str, Parameter] = {}
+
+    def fail(self, path: tuple[Any, ...], message: str) -> None:
+        self.errors.append(InvalidRuleset(message, location=self.doc.where(path)))
+
+    def child(self) -> "Scope":
+        child = Scope(self.doc, self.errors, self.source_files, self.functions, dict(self.names),
+                      dict(self.domains), self.types)
+        child.params = self.params
+        return child
+
+    def expression(self, source: Any, path: tuple[Any, ...], extra: Iterable[str] = (),
+                   meta: Meta | None = None) -> Expression | None:
+        """Compile a formula; ``meta`` (the rule using it) inherits its parameters' warnings."""
+        try:
+            expr = Expression(source, list(self.names) + list(extra), self.functions)
+        except ExpressionError as exc:
+            self.fail(path, str(exc))
+            return None
+        if meta is not None:
+            for name in expr.names:
+                if name in self.params:
+                    meta.inherited.extend(self.params[name].meta.warnings)
+        return expr
+
+    def define(self, name: str, path: tuple[Any, ...], origin: str) -> None:
+        if name in self.names:
+            self.fail(path, f"navnet '{name}' er allerede brugt ({self.names[name]})")
+        elif name in getattr(self.functions, "builtin_names", self.functions) or name.lower() in _RESERVED:
+            self.fail(path, f"navnet '{name}' er reserveret")
+        self.names[name] = origin
+        self.domains.pop(name, None)
+
+    def kilde(self, value: Any, path: tuple[Any, ...]) -> str:
+        text = str(value or "")
+        match = KILDE_PATTERN.match(text)
+        if not match:
+            self.fail(path, f"kilde '{text}' skal have formen FIL.txt:LINJE[-LINJE] henvisning "
+                            f"(fx '000_39f1ac2052c65da9.txt:1879-1884 Bilag 5')")
+        elif match["fil"] not in self.source_files:
+            self.fail(path, f"kilden '{match['fil']}' står ikke under kilder i {RULESET_FILE} "
+                            f"(kendte: {', '.join(sorted(self.source_files))})")
+        elif match["til"] and int(match["til"]) < int(match["fra"]):
+            self.fail(path, f"linjeintervallet i kilde '{text}' går baglæns")
+        return text
+
+
+# --- the folder ---------------------------------------------------------------
+
+def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
+                   display_root: Path | None = None) -> Ruleset:
+    """Load, check and compile one ruleset folder; raise RulesetErrors."""
+    errors: list[InvalidRuleset] = []
+    root = display_root or folder.parent
+
+    def name(path: Path) -> str:
+        try:
+            return str(path.relative_to(root))
+        except ValueError:
+            return str(path)
+
+    meta_path = folder / RULESET_FILE
+    if not meta_path.exists():
+        raise RulesetErrors([InvalidRuleset(f"mappen mangler {RULESET_FILE}", location=f"{name(folder)}:1")])
+    doc = load_file(meta_path, name(meta_path))
+    errors.extend(schemas.check(doc, "ruleset.schema.json"))
+    if errors:
+        raise RulesetErrors(errors)
+    ruleset = _ruleset_header(doc, folder, errors)
+    scope = _root_scope(doc, errors, ruleset)
+    ruleset.parameters = _parameters(doc.data.get("parametre", {}), scope, ("parametre",))
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == RULESET_FILE:
+            continue
+        try:
+            qdoc = load_file(path, name(path))
+        except InvalidRuleset as exc:
+            errors.append(exc)
+            continue
+        question = _question_file(qdoc, ruleset, errors)
+        if question is not None:
+            if question.name in ruleset.questions:
+                errors.append(InvalidRuleset(f"spørgsmålet '{question.name}' er defineret i to filer",
+                                             location=qdoc.where(("spoergsmaal",))))
+            ruleset.questions[question.name] = question
+    _reuse(doc, ruleset, libraries or {}, errors)
+    _unregulated(doc, ruleset, scope, errors, check_complete=not errors)
+    if errors:
+        raise RulesetErrors(errors)
+    return ruleset
+
+
+def _ruleset_header(doc: Document, folder: Path, errors: list[InvalidRuleset]) -> Ruleset:
+    data = doc.data
+    valid_from, valid_to = _date(data["gyldig_fra"]), _date(data["gyldig_til"])
+    if valid_from > valid_to:
+        errors.append(InvalidRuleset("gyldig_fra ligger efter gyldig_til", location=doc.where(("gyldig_til",))))
+    if data["id"] != folder.name:
+        errors.append(InvalidRuleset(f"id '{data['id']}' skal være det samme som mappens navn '{folder.name}'",
+                                     location=doc.where(("id",))))
+    return Ruleset(id=data["id"], region=data["region"], name=data["navn"], kind=data.get("type", "aftale"),
+                   valid_from=valid_from, valid_to=valid_to, status=data["status"],
+                   month_rule=data["maanedsregel"], folder=folder, sources=list(data["kilder"]), data=data)
+
+
+def _root_scope(doc: Document, errors: list[InvalidRuleset], ruleset: Ruleset) -> Scope:
+    files = {s["fil"] for s in ruleset.sources}
+    return Scope(doc, errors, files, function_table(ruleset.month_rule), {}, {}, {})
+
+
+def _date(value: Any) -> _dt.date:
+    return value if isinstance(value, _dt.date) else _dt.date.fromisoformat(str(value))
+
+
+def _parameters(raw: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> dict[str, Parameter]:
+    out: dict[str, Parameter] = {}
+    for name, spec in raw.items():
+        here = path + (name,)
+        scope.define(name, here, f"parameter i {scope.doc.where(here)}")
+        meta = Meta(id=name, kind="parameter", where=scope.doc.where(here),
+                    kilde=scope.kilde(spec["kilde"], here + ("kilde",)), title=spec.get("beskrivelse"),
+                    text=spec.get("tekst"), note=spec.get("fortolkning"), status=spec.get("status"))
+        out[name] = Parameter(name=name, value=spec["vaerdi"], meta=meta)
+    return out
+
+
+def _reuse(doc: Document, ruleset: Ruleset, libraries: dict[str, Ruleset], errors: list[InvalidRuleset]) -> None:
+    for i, item in enumerate(doc.data.get("genbrug", [])):
+        where = doc.where(("genbrug", i))
+        library = libraries.get(item["bibliotek"])
+        if library is None or library.kind != "bibliotek":
+            errors.append(InvalidRuleset(f"ukendt bibliotek '{item['bibliotek']}' "
+                                         f"(kendte: {', '.join(sorted(libraries)) or 'ingen'})", location=where))
+            continue
+        question = library.questions.get(item["spoergsmaal"])
+        if question is None:
+            errors.append(InvalidRuleset(f"biblioteket '{library.id}' har intet spørgsmål '{item['spoergsmaal']}'",
+                                         location=where))
+        elif question.name in ruleset.questions:
+            errors.append(InvalidRuleset(f"spørgsmålet '{question.name}' er både defineret og genbrugt",
+                                         location=where))
+        else:
+            ruleset.questions[question.name] = question
+
+
+def _unregulated(doc: Document, ruleset: Ruleset, scope: Scope, errors: list[InvalidRuleset],
+                 check_complete: bool) -> None:
+    questions = catalogue()
+    for name, spec in doc.data.get("ikke_reguleret", {}).items():
+        here = ("ikke_reguleret", name)
+        if name not in questions:
+            scope.fail(here, f"ukendt spørgsmål '{name}' (kendte: {', '.join(questions)})")
+        elif name in ruleset.questions:
+            scope.fail(here, f"'{name}' er både besvaret og erklæret ikke reguleret")
+        if "kilde" in spec:
+            scope.kilde(spec["kilde"], here + ("kilde",))
+        ruleset.unregulated[name] = dict(spec)
+    if ruleset.kind == "aftale" and check_complete:
+        missing = [q for q in questions if q not in ruleset.questions and q not in ruleset.unregulated]
+        if missing:
+            scope.fail(("id",), "hvert spørgsmål i kataloget skal enten besvares eller stå under "
+                                f"ikke_reguleret med en begrundelse; mangler: {', '.join(missing)}")
+
+
+# --- one question file ----------------------------------------------------------
+
+def _question_file(doc: Document, ruleset: Ruleset, errors: list[InvalidRuleset]) -> RuleQuestion | None:
+    problems = schemas.check(doc, "question.schema.json")
+    if problems:
+        errors.extend(problems)
+        return None
+    data = doc.data
+    spec = catalogue().get(data["spoergsmaal"])
+    if spec is None:
+        errors.append(InvalidRuleset(f"ukendt spørgsmål '{data['spoergsmaal']}' "
+                                     f"(kendte: {', '.join(catalogue())})", location=doc.where(("spoergsmaal",))))
+        return None
+    scope = _root_scope(doc, errors, ruleset)
+    for name, param in ruleset.parameters.items():
+        scope.names[name] = f"parameter {param.kilde}"
+    for name, field in spec.inputs.items():
+        scope.define(name, ("spoergsmaal",), f"input til {spec.name}")
+        scope.types[name] = field.type
+        if field.type == "valg":
+            scope.domains[name] = frozenset(field.spec["vaerdier"])
+    parameters = dict(ruleset.parameters)
+    parameters.update(_parameters(data.get("parametre", {}), scope, ("parametre",)))
+    scope.params = parameters
+    meta = _meta(data, scope, (), data["spoergsmaal"], "spoergsmaal")
+    steps = _steps(data["trin"], scope, ("trin",))
+    outputs = _outputs(data["resultat"], spec, scope, meta)
+    return RuleQuestion(name=spec.name, meta=meta, spec=spec, steps=steps, outputs=outputs,
+                        parameters=parameters, evaluator=Evaluator(scope.functions),
+                        month_rule=ruleset.month_rule, owner=ruleset.id,
+                        valid_from=_date(data["gyldig_fra"]) if "gyldig_fra" in data else None,
+                        valid_to=_date(data["gyldig_til"]) if "gyldig_til" in data else None)
+
+
+def _meta(data: dict[str, Any], scope: Scope, path: tuple[Any, ...], ident: str, kind: str) -> Meta:
+    return Meta(id=ident, kind=kind, where=scope.doc.where(path),
+                kilde=scope.kilde(data.get("kilde"), path + ("kilde",)), title=data.get("titel"),
+                text=data.get("tekst"), note=data.get("fortolkning"), status=data.get("status"))
+
+
+def _outputs(raw: dict[str, Any], spec: Question, scope: Scope, meta: Meta) -> dict[str, Expression]:
+    out: dict[str, Expression] = {}
+    for name, source in raw.items():
+        here = ("resultat", name)
+        if name not in spec.outputs:
+            scope.fail(here, f"'{name}' er ikke et output af '{spec.name}' (kendte: {', '.join(spec.outputs)})")
+            continue
+        expr = scope.expression(source, here, meta=meta)
+        if expr is not None:
+            out[name] = expr
+    for name, field in spec.outputs.items():
+        if field.required and name not in raw:
+            scope.fail(("resultat",), f"det påkrævede output '{name}' mangler under resultat")
+    return out
+
+
+def _steps(raw: list[dict[str, Any]], scope: Scope, path: tuple[Any, ...]) -> list[Step]:
+    steps: list[Step] = []
+    for i, data in enumerate(raw):
+        here = path + (i,)
+        step = _step(data, scope, here)
+        if step is not None:
+            steps.append(step)
+    return steps
+
+
+def _step(data: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> Step | None:
+    kind = next(k for k in ("formel", "tabel", "kraev", "ikke_reguleret", "advarsel", "varianter", "blok")
+                if k in data)
+    meta = _meta(data, scope, path, data["id"], kind)
+    guard = scope.expression(data["naar"], path + ("naar",), meta=meta) if "naar" in data else None
+    if kind == "formel":
+        expr = scope.expression(data["formel"], path + ("formel",), meta=meta)
+        scope.define(data["id"], path + ("id",), f"trin i {scope.doc.where(path)}")
+        return Formula(meta, guard, expr) if expr else None
+    if kind == "tabel":
+        return _table(data["tabel"], meta, guard, scope, path + ("tabel",))
+    if kind == "kraev":
+        for j, name in enumerate(data["kraev"]):
+            if name not in scope.names:
+                scope.fail(path + ("kraev", j), f"ukendt navn '{name}' under kraev")
+        return Require(meta, guard, tuple(data["kraev"]))
+    if kind == "ikke_reguleret":
+        return Unregulated(meta, guard, data["ikke_reguleret"])
+    if kind == "advarsel":
+        return Warning(meta, guard, data["advarsel"])
+    if kind == "blok":
+        return _plugin_step(data, meta, guard, scope, path)
+    return _variants(data["varianter"], meta, guard, scope, path + ("varianter",))
+
+
+def _plugin_step(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
+                 path: tuple[Any, ...]) -> PluginStep | None:
+    from ..run.plugins import step_kinds  # late: plugins load on first use, not on import
+    params = dict(data["blok"])
+    kind = params.pop("type")
+    scope.define(data["id"], path + ("id",), f"trin i {scope.doc.where(path)}")
+    factory = step_kinds().get(kind)
+    if factory is None:
+        scope.fail(path + ("blok", "type"), f"ukendt byggeklods '{kind}' (plugins giver: "
+                                            f"{', '.join(sorted(step_kinds())) or 'ingen'}; se 'rammeaftale plugins')")
+        return None
+    try:
+        function = factory(params)
+    except (ValueError, TypeError, KeyError) as exc:
+        scope.fail(path + ("blok",), f"byggeklodsen '{kind}' afviser sine parametre: {exc}")
+        return None
+    reads = tuple(getattr(function, "reads", ()))
+    for name in reads:
+        if name not in scope.names:
+            scope.fail(path + ("blok",), f"byggeklodsen '{kind}' læser det ukendte navn '{name}'")
+    return PluginStep(meta, guard, function, reads)
+
+
+# --- tables and variants --------------------------------------------------------
+
+def _conditions(columns: list[str], rows: list[dict[str, Any]], policy: str, scope: Scope,
+                path: tuple[Any, ...], row_key: str) -> Conditions:
+    for j, column in enumerate(columns):
+        if column not in scope.names:
+            scope.fail(path + ("input", j), f"ukendt kolonne '{column}' (kendte navne: {', '.join(scope.names)})")
+    parsed: list[Row] = []
+    for r, row in enumerate(rows):
+        here = path + (row_key, r, "naar")
+        cells = []
+        for column in row["naar"]:
+            if column not in columns:
+                scope.fail(here + (column,), f"'{column}' er ikke en af tabellens kolonner ({', '.join(columns)})")
+        for column in columns:
+            cells.append(_cell(row["naar"].get(column, "-"), column, scope, here + (column,)))
+        parsed.append(Row(str(row["id"]), tuple(cells)))
+    ids = [row.id for row in parsed]
+    for dup in {i for i in ids if ids.count(i) > 1}:
+        scope.fail(path, f"regel-id '{dup}' står flere gange i samme tabel")
+    conditions = Conditions(columns, parsed, policy)
+    if policy == "unik":
+        for a, b in conditions.overlapping_pairs():
+            index = ids.index(b.id)
+            scope.fail(path + (row_key, index), f"reglerne '{a.id}' og '{b.id}' kan begge gælde for samme sag, "
+                                                f"men hitpolitikken er 'unik' (gør betingelserne udelukkende, "
+                                                f"eller brug 'foerste')")
+    return conditions
+
+
+def _cell(raw: Any, column: str, scope: Scope, path: tuple[Any, ...]) -> Cell:
+    try:
+        cell = parse_cell(raw)
+    except (ValueError, ArithmeticError) as exc:
+        scope.fail(path, f"ugyldig betingelse for '{column}': {exc}")
+        return Cell()
+    domain = scope.domains.get(column)
+    if cell.values is not None and domain is not None:
+        for value in cell.values - domain:
+            scope.fail(path, f"'{value}' kan aldrig forekomme i '{column}' "
+                             f"(mulige værdier: {', '.join(sorted(map(str, domain)))})")
+    if cell.values is not None and scope.types.get(column) == "paragraf":
+        for value in cell.values:
+            try:
+                canonical = normalise_paragraf(str(value))
+            except ValueError as exc:
+                scope.fail(path, f"'{value}': {exc}")
+                continue
+            if canonical != value:
+                scope.fail(path, f"skriv paragraffen på normalform: '{canonical}' (ikke '{value}')")
+    return cell
+
+
+def _table(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
+           path: tuple[Any, ...]) -> Table:
+    conditions = _conditions(data["input"], data["regler"], data["hitpolitik"], scope, path, "regler")
+    outputs = tuple(data["udfald"])
+    actions: dict[str, RowAction] = {}
+    literal_values: dict[str, set[Any]] = {name: set() for name in outputs}
+    computed: set[str] = set()
+    for r, row in enumerate(data["regler"]):
+        here = path + ("regler", r)
+        action = RowAction(_meta(row, scope, here, str(row["id"]), "regel"),
+                           requires=tuple(row.get("kraever", ())))
+        for name in action.requires:
+            if name not in scope.names:
+                scope.fail(here + ("kraever",), f"ukendt navn '{name}' under kraever")
+        for name, value in row.get("saet", {}).items():
+            if name not in outputs:
+                scope.fail(here + ("saet", name), f"'{name}' står ikke under tabellens udfald ({', '.join(outputs)})")
+            action.literals[name] = value
+            # Only scalars can form a domain; a list or map value (saet: {proces: {}}) means "no domain".
+            literal_values.setdefault(name, set()).add(value if not isinstance(value, (list, dict)) else None)
+        # A row's formulas may use its literals (set first) and the formulas above them
+        # in the same row — not a later one, which has no value yet when this one runs.
+        available = set(action.literals)
+        for name, source in row.get("beregn", {}).items():
+            if name not in outputs:
+                scope.fail(here + ("beregn", name), f"'{name}' står ikke under tabellens udfald ({', '.join(outputs)})")
+            if name in action.literals:
+                scope.fail(here + ("beregn", name), f"'{name}' er både under saet og beregn")
+            expr = scope.expression(source, here + ("beregn", name), extra=sorted(available), meta=action.meta)
+            if expr is not None:
+                action.formulas[name] = expr
+            available.add(name)
+            computed.add(name)
+        _check_periods(action, scope, here)
+        missing = [n for n in outputs if n not in action.literals and n not in action.formulas]
+        if missing:
+            scope.fail(here, f"reglen '{row['id']}' sætter ikke {', '.join(missing)} (alle udfald skal sættes)")
+        actions[str(row["id"])] = action
+    for name in outputs:
+        scope.define(name, path + ("udfald",), f"udfald af tabellen {meta.id}")
+        values = literal_values.get(name)
+        if values and name not in computed and None not in values and all(isinstance(v, (str, bool)) for v in values):
+            scope.domains[name] = frozenset(values)
+    scope.define(f"{meta.id}_regel", path, f"regel-id fra tabellen {meta.id}")
+    _check_no_match_field(data.get("ingen_match"), scope, path)
+    return Table(meta, guard, conditions, outputs, actions, data.get("ingen_match"))
+
+
+def _check_periods(action: RowAction, scope: Scope, path: tuple[Any, ...]) -> None:
+    """Every text a row hands to ``frist_slut`` must be a readable notice period.
+
+    Catches a mistyped period ("løbende måned + 1 måend") at load instead of
+    at the first case that reaches the row.
+    """
+    for name, expr in action.formulas.items():
+        for node in ast.walk(expr.tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "frist_slut"
+                    and len(node.args) == 2):
+                continue
+            arg = node.args[1]
+            text = arg.value if isinstance(arg, ast.Constant) else action.literals.get(getattr(arg, "id", None))
+            if isinstance(text, str):
+                try:
+                    Frist(text)
+                except PeriodSyntaxError as exc:
+                    scope.fail(path + ("beregn", name), str(exc))
+
+
+def _check_no_match_field(spec: dict[str, Any] | None, scope: Scope, path: tuple[Any, ...]) -> None:
+    if spec and spec.get("felt") and spec["felt"] not in scope.names:
+        scope.fail(path + ("ingen_match", "felt"), f"ukendt felt '{spec['felt']}'")
+    if spec and spec.get("kilde"):
+        scope.kilde(spec["kilde"], path + ("ingen_match", "kilde"))
+
+
+def _variants(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
+              path: tuple[Any, ...]) -> Variants:
+    conditions = _conditions(data["input"], data["liste"], "unik", scope, path, "liste")
+    variants: dict[str, Variant] = {}
+    defined: list[set[str]] = []
+    for v, raw in enumerate(data["liste"]):
+        here = path + ("liste", v)
+        child = scope.child()
+        steps = _steps(raw["trin"], child, here + ("trin",))
+        variants[raw["id"]] = Variant(_meta(raw, scope, here, raw["id"], "variant"), steps)
+        defined.append(set(child.names) - set(scope.names))
+    shared = tuple(sorted(set.intersection(*defined))) if defined else ()
+    for name in shared:
+        scope.names[name] = f"fælles navn fra varianterne i {meta.id}"
+    scope.define(meta.id, path, f"valgt variant i {meta.id}")
+    _check_no_match_field(data.get("ingen_match"), scope, path)
+    return Variants(meta, guard, conditions, variants, shared, data.get("ingen_match"))

@@ -1,0 +1,133 @@
+"""The compiled model: a ruleset (region + period) and its questions.
+
+These objects are built once by :mod:`engine.compiler` and are read-only
+afterwards; evaluating a case never touches YAML again.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from .catalogue import Question
+from ..formula.expr import Evaluator, Expression
+from ..formula.money import CONTEXT
+from .steps import Meta, Step, evaluate
+from .trace import Context
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A named value from the agreement (a rate, a threshold), with its source.
+
+    Its :class:`Meta` carries the citation, legal text, interpretation and
+    status like any rule's; a step that uses the parameter inherits its
+    warnings (see :meth:`engine.compiler.Scope.expression`).
+    """
+
+    name: str
+    value: Any
+    meta: Meta
+
+    @property
+    def kilde(self) -> str:
+        return self.meta.kilde
+
+    @property
+    def description(self) -> str | None:
+        return self.meta.title
+
+    @property
+    def note(self) -> str | None:
+        return self.meta.note
+
+    @property
+    def status(self) -> str | None:
+        return self.meta.status
+
+
+@dataclass(eq=False)
+class RuleQuestion:
+    """One question as one ruleset answers it."""
+
+    name: str
+    meta: Meta
+    spec: Question
+    steps: list[Step]
+    outputs: dict[str, Expression]
+    parameters: dict[str, Parameter]
+    evaluator: Evaluator
+    month_rule: str
+    owner: str                                   # id of the ruleset that defines it
+    valid_from: _dt.date | None = None
+    valid_to: _dt.date | None = None
+
+    def run(self, values: dict[str, Any], trace: bool) -> Context:
+        """Evaluate the steps over ``values`` (already-coerced inputs)."""
+        namespace = dict(self._parameter_values)
+        namespace.update(values)
+        ctx = Context(namespace, self.evaluator, self.month_rule, trace, case=values)
+        self.meta.warn(ctx)
+        with decimal.localcontext(CONTEXT):
+            for step in self.steps:
+                step.run(ctx)
+            values = ctx.values
+            ctx.values["__output__"] = {
+                name: values[expr.direct[1]] if expr.direct and expr.direct[0] == "name"
+                else evaluate(expr, ctx, self.meta)
+                for name, expr in self.outputs.items()
+            }
+        return ctx
+
+    @cached_property
+    def _parameter_values(self) -> dict[str, Any]:
+        return {n: p.value for n, p in self.parameters.items()}
+
+
+@dataclass(eq=False)
+class Ruleset:
+    """One agreement period of one region (or a library of shared rules)."""
+
+    id: str
+    region: str
+    name: str
+    kind: str
+    valid_from: _dt.date
+    valid_to: _dt.date
+    status: str
+    month_rule: str
+    folder: Path
+    sources: list[dict[str, Any]]
+    data: dict[str, Any] = field(default_factory=dict)      # regelsaet.yaml as written
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    questions: dict[str, RuleQuestion] = field(default_factory=dict)
+    unregulated: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def covers(self, day: _dt.date) -> bool:
+        return self.valid_from <= day <= self.valid_to
+
+    @property
+    def status_reason(self) -> str | None:
+        return self.data.get("status_begrundelse")
+
+    @cached_property
+    def status_warnings(self) -> tuple[str, ...]:
+        """The warning every result from a draft or proposal carries."""
+        if self.status == "vedtaget":
+            return ()
+        reason = f" {self.status_reason}" if self.status_reason else ""
+        return (f"Regelsættet {self.id} har status '{self.status}': resultatet bygger på en tekst, "
+                f"der ikke er endeligt vedtaget.{reason}",)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "region": self.region, "navn": self.name, "type": self.kind,
+            "gyldig_fra": self.valid_from.isoformat(), "gyldig_til": self.valid_to.isoformat(),
+            "status": self.status,
+            "spoergsmaal": sorted(self.questions),
+            "ikke_reguleret": sorted(self.unregulated),
+        }

@@ -1,0 +1,304 @@
+"""The building blocks a question is made of, compiled and ready to run.
+
+A question is a list of steps evaluated in order over one namespace (the
+case's inputs, the ruleset's parameters and every earlier step's result):
+
+* :class:`Formula`  — ``formel``: one expression;
+* :class:`Table`    — ``tabel``: a decision table with a hit policy;
+* :class:`Require`  — ``kraev``: inputs this situation needs (``invalid_case``);
+* :class:`Unregulated` — ``ikke_reguleret``: the text is silent here;
+* :class:`Warning`  — ``advarsel``: a warning the result must carry;
+* :class:`Variants` — ``varianter``: one of several step lists, chosen by
+  conditions like a table row (the agreement's "model A / model B");
+* :class:`PluginStep` — ``blok``: a building block a plugin supplies.
+
+Every step may have a guard (``naar``); a step whose guard is false binds its
+names to ``None`` and says so in the trace.
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Sequence
+
+import simpleeval
+
+from ..errors import EngineError, InvalidCase, InvalidRuleset, NotRegulated
+from ..formula.expr import Expression
+from ..formula.functions import MONTH_RULE_FUNCTIONS
+from .tables import Conditions
+from .trace import Context, TraceStep
+
+# AttributeError: a function handed the wrong kind of value (``uden(5, 'a')`` calls 5.items());
+# formulas themselves cannot reach attributes.
+_RUNTIME_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+                   decimal.DecimalException)
+
+
+@dataclass
+class Meta:
+    """What every rule carries: identity, citation, legal text, notes, status."""
+
+    id: str
+    kind: str
+    where: str
+    kilde: str
+    title: str | None = None
+    text: str | None = None
+    note: str | None = None
+    status: str | None = None
+    inherited: list[str] = field(default_factory=list)      # from parameters the rule uses
+
+    def warn(self, ctx: Context) -> None:
+        """Warnings this rule attaches to any result that used it."""
+        for message in self.warnings:
+            ctx.warn(message)
+
+    @cached_property
+    def warnings(self) -> tuple[str, ...]:
+        out = []
+        if self.note:
+            out.append(f"Fortolkning ({self.id}): {self.note}")
+        if self.status and self.status != "vedtaget":
+            out.append(f"Reglen {self.id} har status '{self.status}' i kilden ({self.kilde}); "
+                       f"resultatet bygger på en regel, der ikke er vedtaget.")
+        return tuple(out + [w for w in self.inherited if w not in out])
+
+    def notes(self) -> list[str]:
+        return [f"Fortolkning: {self.note}"] if self.note else []
+
+
+def evaluate(expr: Expression, ctx: Context, meta: Meta) -> Any:
+    """Evaluate ``expr``; a runtime failure names the rule and its location."""
+    try:
+        return ctx.evaluator.run(expr, ctx.values, ctx.trace is None)
+    except EngineError:
+        raise
+    except (NameError, simpleeval.InvalidExpression) as exc:
+        # Cannot happen for a ruleset the compiler accepted; if it does, it is the ruleset's fault.
+        raise InvalidRuleset(f"reglen '{meta.id}' ({meta.kilde}) bruger et navn uden værdi: {exc}",
+                             location=meta.where) from None
+    except _RUNTIME_ERRORS as exc:
+        used = ", ".join(f"{n}={ctx.values.get(n)!s}" for n in expr.names)
+        fields = [n for n in expr.names if n in ctx.case]
+        raise InvalidCase(
+            f"reglen '{meta.id}' ({meta.where}, {meta.kilde}) kunne ikke beregnes med sagens værdier: "
+            f"{_explain(exc)}" + (f" [{used}]" if used else ""),
+            path=fields[0] if len(fields) == 1 else None,
+            details={"regel": meta.id, "felter": fields}) from None
+
+
+def _explain(exc: Exception) -> str:
+    if isinstance(exc, (decimal.DivisionByZero, ZeroDivisionError)):
+        return "division med nul"
+    if isinstance(exc, KeyError):
+        return f"nøglen {exc} findes ikke"
+    return str(exc) or type(exc).__name__
+
+
+@dataclass
+class Step:
+    meta: Meta
+    guard: Expression | None = None
+
+    def defines(self) -> tuple[str, ...]:
+        return ()
+
+    def run(self, ctx: Context) -> None:
+        if self.guard is not None and not evaluate(self.guard, ctx, self.meta):
+            for name in self.defines():
+                ctx.values[name] = None
+            if ctx.trace is not None:
+                ctx.record(TraceStep(self.meta.id, self.meta.kind, None, self.meta.kilde, self.meta.title,
+                                     {n: ctx.values.get(n) for n in self.guard.names},
+                                     [f"sprunget over: betingelsen '{self.guard.source}' er ikke opfyldt"]))
+            return
+        self.execute(ctx)
+
+    def execute(self, ctx: Context) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass
+class Formula(Step):
+    expr: Expression | None = None
+
+    def defines(self) -> tuple[str, ...]:
+        return (self.meta.id,)
+
+    def execute(self, ctx: Context) -> None:
+        result = evaluate(self.expr, ctx, self.meta)
+        ctx.values[self.meta.id] = result
+        self.meta.warn(ctx)
+        if ctx.trace is not None:
+            notes = self.meta.notes()
+            if MONTH_RULE_FUNCTIONS.intersection(self.expr.functions):
+                notes.append(f"månedsregel: {ctx.month_rule}")
+            ctx.record(TraceStep(self.meta.id, "formel", result, self.meta.kilde, self.meta.title,
+                                 {n: ctx.values.get(n) for n in self.expr.names}, notes))
+
+
+@dataclass
+class RowAction:
+    """What a matched row does: literal values, formulas, required inputs."""
+
+    meta: Meta
+    literals: dict[str, Any] = field(default_factory=dict)
+    formulas: dict[str, Expression] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+
+
+def no_match(spec: dict[str, Any] | None, what: str, described: str, known: list[str]) -> EngineError:
+    """The error for 'no row / variant applies', as the ruleset declared it."""
+    if spec is None:
+        return NotRegulated(f"Ingen regel i '{what}' dækker situationen ({described}); "
+                            "aftaleteksten regulerer ikke dette tilfælde.")
+    message = spec["besked"] + (f" (kilde: {spec['kilde']})" if spec.get("kilde") else "")
+    if spec["fejl"] == "invalid_case":
+        if known:
+            message += f". Kendte værdier: {', '.join(known)}"
+        return InvalidCase(message, path=spec.get("felt"))
+    return NotRegulated(message)
+
+
+@dataclass
+class Table(Step):
+    conditions: Conditions | None = None
+    outputs: tuple[str, ...] = ()
+    actions: dict[str, RowAction] = field(default_factory=dict)
+    no_match: dict[str, Any] | None = None
+
+    def defines(self) -> tuple[str, ...]:
+        return self.outputs + (self.rule_name,)
+
+    @cached_property
+    def rule_name(self) -> str:
+        """The name the matched row's id is bound to (``<tabel-id>_regel``)."""
+        return f"{self.meta.id}_regel"
+
+    def execute(self, ctx: Context) -> None:
+        key = [ctx.values.get(c) for c in self.conditions.columns]
+        row = self.conditions.match(key)
+        if row is None:
+            raise self._no_match(key)
+        action = self.actions[row.id]
+        if action.requires:
+            _require(action.requires, ctx, action.meta)
+        values = ctx.values
+        values.update(action.literals)
+        for name, expr in action.formulas.items():
+            values[name] = evaluate(expr, ctx, action.meta)
+        values[self.rule_name] = row.id
+        if action.meta.warnings or self.meta.warnings:
+            action.meta.warn(ctx)
+            self.meta.warn(ctx)
+        if ctx.trace is not None:
+            used = dict(zip(self.conditions.columns, key))
+            for expr in action.formulas.values():
+                used.update({n: values.get(n) for n in expr.names})
+            notes = [f"regel {row.id} i tabellen (hitpolitik {self.conditions.policy})"] + action.meta.notes()
+            ctx.record(TraceStep(f"{self.meta.id}/{row.id}", "tabel", {n: values[n] for n in self.outputs},
+                                 action.meta.kilde, action.meta.title or self.meta.title, used, notes))
+
+    def _no_match(self, key: Sequence[Any]) -> EngineError:
+        described = ", ".join(f"{c}={v}" for c, v in zip(self.conditions.columns, key))
+        field_ = (self.no_match or {}).get("felt")
+        known = self.conditions.known_values(field_) if field_ in self.conditions.columns else []
+        return no_match(self.no_match, self.meta.id, described, known)
+
+
+def _require(names: Sequence[str], ctx: Context, meta: Meta) -> None:
+    for name in names:
+        if ctx.values.get(name) is None:
+            raise InvalidCase(f"feltet '{name}' skal angives i denne situation: reglen '{meta.id}' "
+                              f"({meta.kilde}) bygger på det", path=name)
+
+
+@dataclass
+class Require(Step):
+    names: tuple[str, ...] = ()
+
+    def execute(self, ctx: Context) -> None:
+        _require(self.names, ctx, self.meta)
+        if ctx.trace is not None:
+            ctx.record(TraceStep(self.meta.id, "kraev", True, self.meta.kilde, self.meta.title,
+                                 {n: ctx.values.get(n) for n in self.names}))
+
+
+@dataclass
+class Unregulated(Step):
+    reason: str = ""
+
+    def execute(self, ctx: Context) -> None:
+        raise NotRegulated(f"{self.reason} (kilde: {self.meta.kilde})")
+
+
+@dataclass
+class Warning(Step):
+    message: str = ""
+
+    def execute(self, ctx: Context) -> None:
+        ctx.warn(f"{self.message} ({self.meta.kilde})")
+        self.meta.warn(ctx)
+        if ctx.trace is not None:
+            ctx.record(TraceStep(self.meta.id, "advarsel", self.message, self.meta.kilde, self.meta.title))
+
+
+@dataclass
+class PluginStep(Step):
+    """A ``blok`` step: a building block supplied by a plugin."""
+
+    function: Callable[[Mapping[str, Any]], Any] | None = None
+    reads: tuple[str, ...] = ()
+
+    def defines(self) -> tuple[str, ...]:
+        return (self.meta.id,)
+
+    def execute(self, ctx: Context) -> None:
+        try:
+            result = self.function(MappingProxyType(ctx.values))
+        except EngineError:
+            raise
+        except _RUNTIME_ERRORS as exc:
+            raise InvalidCase(f"reglen '{self.meta.id}' ({self.meta.where}, {self.meta.kilde}) kunne ikke "
+                              f"beregnes med sagens værdier: {_explain(exc)}") from None
+        ctx.values[self.meta.id] = result
+        self.meta.warn(ctx)
+        if ctx.trace is not None:
+            ctx.record(TraceStep(self.meta.id, "blok", result, self.meta.kilde, self.meta.title,
+                                 {n: ctx.values.get(n) for n in self.reads}, self.meta.notes()))
+
+
+@dataclass
+class Variant:
+    meta: Meta
+    steps: list[Step]
+
+
+@dataclass
+class Variants(Step):
+    conditions: Conditions | None = None
+    variants: dict[str, Variant] = field(default_factory=dict)
+    shared: tuple[str, ...] = ()
+    no_match: dict[str, Any] | None = None
+
+    def defines(self) -> tuple[str, ...]:
+        return self.shared + (self.meta.id,)
+
+    def execute(self, ctx: Context) -> None:
+        key = [ctx.values.get(c) for c in self.conditions.columns]
+        row = self.conditions.match(key)
+        if row is None:
+            described = ", ".join(f"{c}={v}" for c, v in zip(self.conditions.columns, key))
+            raise no_match(self.no_match, self.meta.id, described, [])
+        variant = self.variants[row.id]
+        ctx.values[self.meta.id] = row.id
+        variant.meta.warn(ctx)
+        if ctx.trace is not None:
+            ctx.record(TraceStep(self.meta.id, "variant", row.id, variant.meta.kilde, variant.meta.title,
+                                 dict(zip(self.conditions.columns, key)), variant.meta.notes()))
+        for step in variant.steps:
+            step.run(ctx)

@@ -1,0 +1,137 @@
+"""The engine's public face: load rulesets, resolve one, evaluate a question.
+
+    from engine import Engine
+    eng = Engine.default()
+    res = eng.evaluate("opsigelse", case, ruleset="syddanmark-2021")
+    res = eng.evaluate("opsigelse", case, region="syddanmark", dato="2021-03-01")
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.util
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
+
+from ..model.catalogue import catalogue
+from ..errors import InvalidCase, NotRegulated
+from .registry import Registry
+from .result import Result, typed_output
+from ..model.ruleset import RuleQuestion, Ruleset
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..tools.compare import Comparison
+
+#: The case field whose date picks the ruleset when no ``dato`` is given
+#: ("beslutningsåret": the date of the decision the question is about).
+DECISION_DATE_FIELD = {
+    "opsigelse": "opsigelsesdato", "lukning": "beslutningsdato", "kapacitet": "ikrafttraedelse",
+    "overtagelse": "dato", "takstaendring": "vedtagelsesdato", "afregning": "fakturadato",
+}
+
+
+def embedded_rulesets() -> Path:
+    """Folder of the rulesets that ship with the package.
+
+    Installed, they are the ``rammeaftale_rulesets`` package; in a source
+    checkout that is not installed, the ``rulesets/`` folder beside ``engine/``.
+    """
+    spec = importlib.util.find_spec("rammeaftale_rulesets")   # not importlib.resources: 10 ms of imports
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parents[2] / "rulesets"
+
+
+class Engine:
+    """Compiled rulesets plus the evaluation entry points."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    @classmethod
+    def default(cls) -> "Engine":
+        """The embedded rulesets (``rulesets/`` of the distribution)."""
+        return cls.from_path(embedded_rulesets())
+
+    @classmethod
+    def from_path(cls, *paths: Path | str, only: Collection[str] | None = None) -> "Engine":
+        """Rulesets from one or more folders (a ruleset folder or a folder of them).
+
+        ``only``: compile just these ruleset ids (and the shared libraries),
+        for a caller that knows which ruleset it needs.
+        """
+        return cls(Registry.load((Path(p) for p in paths), only=only))
+
+    # -- resolving -----------------------------------------------------------
+
+    def ruleset(self, ruleset: str | None = None, *, region: str | None = None,
+                dato: str | _dt.date | None = None) -> Ruleset:
+        """The ruleset by id, or the one covering ``dato`` in ``region``."""
+        for name, value in (("ruleset", ruleset), ("region", region)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidCase(f"'{name}' skal være tekst (fik {type(value).__name__})", path=name)
+        if ruleset:
+            return self.registry.get(ruleset)
+        if not region or dato is None:
+            raise InvalidCase("angiv enten ruleset eller både region og dato", path="ruleset")
+        return self.registry.resolve(region, _parse_date(dato, "dato"))
+
+    def rulesets(self) -> list[Ruleset]:
+        return list(self.registry.rulesets.values())
+
+    # -- evaluating ----------------------------------------------------------
+
+    def evaluate(self, question: str, case: Mapping[str, Any], *, ruleset: str | None = None,
+                 region: str | None = None, dato: str | _dt.date | None = None, trace: bool = True) -> Result:
+        """Answer ``question`` for ``case`` under the chosen ruleset."""
+        spec = catalogue().get(question) if isinstance(question, str) else None
+        if spec is None:
+            raise InvalidCase(f"ukendt spørgsmål '{question}'; kendte: {', '.join(catalogue())}", path="question")
+        values = spec.coerce_case(case)
+        if not ruleset and dato is None and region:
+            dato = values.get(DECISION_DATE_FIELD.get(question, ""))
+            if dato is None:
+                raise InvalidCase("angiv dato (beslutningsdatoen), så regelsættet kan vælges", path="dato")
+        chosen = self.ruleset(ruleset, region=region, dato=dato)
+        rule = self._question(chosen, question, values)
+        ctx = rule.run(values, trace)
+        warnings = list(chosen.status_warnings) + ctx.warnings
+        if rule.owner != chosen.id:
+            warnings.insert(0, f"Spørgsmålet besvares af de fælles regler i '{rule.owner}'.")
+        return Result(question=question, ruleset=chosen.id, status=chosen.status,
+                      output=typed_output(spec.outputs, ctx.values["__output__"], rule.meta.where),
+                      trace=ctx.trace or [], warnings=warnings)
+
+    def compare(self, question: str, case: Mapping[str, Any], *,
+                rulesets: Sequence[str] | None = None) -> "Comparison":
+        """``case`` under each ruleset side by side (see :mod:`engine.compare`)."""
+        from ..tools.compare import compare
+        return compare(self, question, case, rulesets)
+
+    def _question(self, chosen: Ruleset, question: str, values: Mapping[str, Any]) -> RuleQuestion:
+        rule = chosen.questions.get(question)
+        if rule is None:
+            reason = chosen.unregulated.get(question)
+            text = reason["begrundelse"] if reason else "regelsættet indeholder ingen regler om spørgsmålet"
+            source = f" (kilde: {reason['kilde']})" if reason and reason.get("kilde") else ""
+            raise NotRegulated(f"{chosen.id} regulerer ikke '{question}': {text}{source}")
+        day = values.get(DECISION_DATE_FIELD.get(question, ""))
+        if isinstance(day, _dt.date) and not _within(day, rule.valid_from, rule.valid_to):
+            raise NotRegulated(f"reglen for '{question}' ({rule.owner}) gælder {rule.valid_from or '…'}–"
+                               f"{rule.valid_to or '…'}, ikke {day.isoformat()}")
+        return rule
+
+
+def _within(day: _dt.date, start: _dt.date | None, end: _dt.date | None) -> bool:
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
+def _parse_date(value: str | _dt.date, path: str) -> _dt.date:
+    if isinstance(value, _dt.date):
+        return value
+    try:
+        return _dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidCase(f"'{path}' skal være en dato ÅÅÅÅ-MM-DD (fik '{value}')", path=path) from None
+
+

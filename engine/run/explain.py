@@ -1,0 +1,82 @@
+"""Readable Danish explanations of results and errors, for people.
+
+The JSON form (``Result.to_dict``) is for systems; this is what a
+secretariat member reads in a terminal: the answer first, then how it was
+reached, step by step with the values used and the citation, then warnings.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal
+from typing import Any, Mapping
+
+from ..model.catalogue import catalogue
+from ..errors import EngineError
+from ..formula.money import format_kr
+from .result import Result
+from ..model.trace import TraceStep
+
+
+def format_value(value: Any, kind: str | None = None) -> str:
+    """One value in Danish notation; amounts as ``1.320.000,00 kr.``."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if isinstance(value, Decimal):
+        if kind == "beloeb":
+            return format_kr(value)
+        return f"{value:f}".replace(".", ",")
+    if isinstance(value, _dt.date):
+        return value.strftime("%d-%m-%Y")
+    if isinstance(value, Mapping):
+        inner = kind if kind == "beloeb" else None
+        return "{" + ", ".join(f"{k}: {format_value(v, inner)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "; ".join(format_value(v) for v in value) if value else "(ingen)"
+    return str(value)
+
+
+def explain(result: Result) -> str:
+    """The whole explanation of one result."""
+    spec = catalogue()[result.question]
+    lines = [f"Spørgsmål: {result.question} – {spec.title}",
+             f"Regelsæt: {result.ruleset} (status: {result.status})", "", "Resultat:"]
+    for name, value in result.output.items():
+        field = spec.outputs[name].spec
+        kind = field["type"] if field["type"] != "kort" else _item_type(field)
+        lines.append(f"  {name}: {format_value(value, kind)}")
+    if result.trace:
+        lines += ["", "Sådan er resultatet fundet:"]
+        for number, step in enumerate(result.trace, 1):
+            lines += _step_lines(number, step)
+    if result.warnings:
+        lines += ["", "Advarsler:"] + [f"  ! {w}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+def _item_type(field: Mapping[str, Any]) -> str | None:
+    item = field.get("af")
+    return item.get("type") if isinstance(item, Mapping) else item
+
+
+def _step_lines(number: int, step: TraceStep) -> list[str]:
+    head = f"  {number}. {step.rule}" + (f" – {step.title}" if step.title else "")
+    out = [head]
+    if step.values:
+        used = ", ".join(f"{k} = {format_value(v)}" for k, v in step.values.items())
+        out.append(f"     brugte: {used}")
+    out.append(f"     gav: {format_value(step.result)}")
+    if step.kilde:
+        out.append(f"     kilde: {step.kilde}")
+    out += [f"     note: {n}" for n in step.notes]
+    return out
+
+
+def explain_error(error: EngineError) -> str:
+    kinds = {"invalid_case": "Fejl i sagen", "no_ruleset": "Intet regelsæt",
+             "not_regulated": "Ikke reguleret", "invalid_ruleset": "Fejl i regelsæt"}
+    head = kinds.get(error.kind, "Fejl")
+    field = f" (felt: {error.path})" if error.path else ""
+    return f"{head}{field}: {error}"

@@ -1,0 +1,113 @@
+"""A collection of compiled rulesets and the resolver that picks one.
+
+The ruleset that applies is the one whose aftaleperiode covers the date of
+the decision (*beslutningsåret*) in the given region.  Two periods of one
+region that overlap would make that choice ambiguous, so they are an error
+at load time.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Collection, Iterable
+
+from ..model.compiler import RULESET_FILE, compile_folder
+from ..errors import InvalidRuleset, NoRuleset, RulesetErrors
+from ..model.ruleset import Ruleset
+
+
+class Registry:
+    """Rulesets by id, with resolution by region and date."""
+
+    def __init__(self, rulesets: Iterable[Ruleset]) -> None:
+        self.rulesets: dict[str, Ruleset] = {r.id: r for r in rulesets}
+
+    @classmethod
+    def load(cls, roots: Iterable[Path], only: Collection[str] | None = None) -> "Registry":
+        """Compile every ruleset folder under ``roots`` (libraries first).
+
+        ``only`` names the rulesets a caller needs (a folder is named by its
+        ruleset's id): then just those and the libraries are compiled, which is
+        most of a one-off CLI evaluation's start-up.  If one of them is not
+        there, everything is loaded, so the ``no_ruleset`` error can list what
+        exists.
+        """
+        folders = list({f.resolve(): f for root in roots for f in _folders(Path(root))}.values())
+        library_folders = {f for f in folders if _is_library(f)}
+        if only and set(only) <= {f.name for f in folders}:
+            folders = [f for f in folders if f.name in only or f in library_folders]
+        errors: list[InvalidRuleset] = []
+        libraries: dict[str, Ruleset] = {}
+        agreements: list[Ruleset] = []
+        for folder in sorted(folders, key=lambda f: (f not in library_folders, f.name)):
+            try:
+                ruleset = compile_folder(folder, libraries, display_root=folder.parent)
+            except RulesetErrors as exc:
+                errors.extend(exc.errors)
+                continue
+            except InvalidRuleset as exc:
+                errors.append(exc)
+                continue
+            (libraries if ruleset.kind == "bibliotek" else {})[ruleset.id] = ruleset
+            agreements.append(ruleset)
+        registry = cls(agreements)
+        errors.extend(registry._overlaps())
+        if errors:
+            raise RulesetErrors(errors)
+        return registry
+
+    def _overlaps(self) -> list[InvalidRuleset]:
+        found = []
+        by_region: dict[str, list[Ruleset]] = {}
+        for r in self.rulesets.values():
+            if r.kind == "aftale":
+                by_region.setdefault(r.region, []).append(r)
+        for region, items in by_region.items():
+            items.sort(key=lambda r: r.valid_from)
+            for a, b in zip(items, items[1:]):
+                if b.valid_from <= a.valid_to:
+                    found.append(InvalidRuleset(
+                        f"perioderne for {a.id} og {b.id} i region {region} overlapper "
+                        f"({a.valid_from}–{a.valid_to} og {b.valid_from}–{b.valid_to})",
+                        location=f"{b.id}/{RULESET_FILE}:1"))
+        return found
+
+    def get(self, ruleset_id: str) -> Ruleset:
+        try:
+            return self.rulesets[ruleset_id]
+        except KeyError:
+            raise NoRuleset(f"ukendt regelsæt '{ruleset_id}'; kendte: {', '.join(self.ids())}",
+                            details={"rulesets": self.ids()}) from None
+
+    def resolve(self, region: str, day: _dt.date) -> Ruleset:
+        """The agreement of ``region`` whose period covers ``day``."""
+        for r in self.rulesets.values():
+            if r.kind == "aftale" and r.region == region and r.covers(day):
+                return r
+        periods = [f"{r.id} ({r.valid_from}–{r.valid_to})" for r in self.agreements()]
+        raise NoRuleset(f"intet regelsæt for region '{region}' dækker {day.isoformat()}; "
+                        f"kendte: {', '.join(periods)}", details={"rulesets": self.ids()})
+
+    def ids(self) -> list[str]:
+        return sorted(self.rulesets)
+
+    def agreements(self) -> list[Ruleset]:
+        return sorted((r for r in self.rulesets.values() if r.kind == "aftale"), key=lambda r: (r.region, r.valid_from))
+
+
+def _folders(root: Path) -> list[Path]:
+    """The ruleset folders ``root`` names; for one ruleset folder, also the libraries beside it.
+
+    ``rammeaftale validate rulesets/nordjylland-2027`` must find the
+    ``nationale-regler`` its ``genbrug`` names, as it does when all are loaded.
+    """
+    if (root / RULESET_FILE).exists():
+        beside = [p.parent for p in root.parent.glob(f"*/{RULESET_FILE}")]
+        return [root] + sorted(f for f in beside if f.resolve() != root.resolve() and _is_library(f))
+    return sorted(p.parent for p in root.glob(f"*/{RULESET_FILE}"))
+
+
+def _is_library(folder: Path) -> bool:
+    text = (folder / RULESET_FILE).read_text("utf-8", errors="replace")
+    return "\ntype: bibliotek" in "\n" + text

@@ -1,0 +1,316 @@
+"""A printable HTML page per ruleset: every rule in plain Danish with its source.
+
+Politicians, kommuner and auditors do not read YAML.  ``rammeaftale report``
+writes one self-contained page (no scripts, no external files, prints well)
+that shows each question the ruleset answers or does not regulate, its
+tables and formulas, status badges, and for every rule its ``kilde`` — with
+the quoted line(s) from the source text when the sources are at hand
+(``--kilder DIR``, default ``../shared/seeds`` next to the project).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from ..model.catalogue import catalogue
+from ..model.compiler import KILDE_PATTERN
+from .rulemap import question_documents, step_kind
+from ..model.ruleset import Ruleset
+from .scaffold import unverified
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..run.api import Engine
+
+DEFAULT_SOURCES = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+MAX_QUOTE_LINES = 12
+
+CSS = """
+body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.45}
+h1{font-size:1.7rem;margin-bottom:.2rem} h2{border-bottom:2px solid #333;margin-top:2.2rem;page-break-after:avoid}
+h3{margin:1.2rem 0 .3rem} .meta{color:#444} .badge{display:inline-block;font:600 .75rem sans-serif;padding:.1rem .45rem;
+border-radius:.6rem;margin-left:.4rem;vertical-align:middle;text-transform:uppercase;letter-spacing:.03em}
+.vedtaget{background:#d8f0d8;color:#155215} .udkast{background:#fff1c2;color:#6b4d00} .forslag{background:#fde0d2;color:#7a2a00}
+.ikke_reguleret{background:#e4e4e4;color:#333} .fejl{background:#f7d4d4;color:#7a0000}
+table{border-collapse:collapse;width:100%;margin:.5rem 0;font-size:.9rem;page-break-inside:avoid}
+th,td{border:1px solid #999;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere} th{background:#eee;overflow-wrap:normal}
+.kilde{font:.8rem sans-serif;color:#333} blockquote{margin:.2rem 0 .6rem 1rem;padding:.2rem .6rem;border-left:3px solid #aaa;
+font-size:.85rem;color:#333;white-space:pre-wrap} .note{font-style:italic;color:#333} .warn{border:1px solid #c90;background:#fff8e0;padding:.5rem}
+.step{margin:.6rem 0 .9rem;page-break-inside:avoid} code{font-size:.9em;background:#f3f3f3;padding:0 .2rem;overflow-wrap:anywhere} pre{white-space:pre-wrap;margin:0}
+@media print{body{margin:0;max-width:none} a{color:inherit}}
+"""
+
+_WORDS = [(r"\band\b", "og"), (r"\bor\b", "eller"), (r"\bnot\b", "ikke"), (r"\bin\b", "er en af"),
+          (r"\bif\b", "hvis"), (r"\belse\b", "ellers"), (r"\b[Tt]rue\b", "ja"), (r"\b[Ff]alse\b", "nej"),
+          (r"\bNone\b", "intet"), (r"==", "="), (r"!=", "≠"), (r"<=", "≤"), (r">=", "≥"), (r"\*", "·")]
+
+
+# --- page building blocks (also used by the HTML result formatter plugin) ---------------
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def badge(status: str | None, label: str | None = None) -> str:
+    if not status:
+        return ""
+    return f'<span class="badge {esc(status)}">{esc(label or status.replace("_", " "))}</span>'
+
+
+def page(title: str, body: str) -> str:
+    """A complete, self-contained HTML document."""
+    return (f'<!DOCTYPE html>\n<html lang="da"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+            f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
+
+
+def plain(expression: Any) -> str:
+    """A formula with Python's operators in Danish words (``and`` → ``og``)."""
+    text = str(expression)
+    for pattern, word in _WORDS:
+        text = re.sub(pattern, word, text)
+    return text
+
+
+def value_text(value: Any) -> str:
+    """A literal value as a reader would say it."""
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if value is None:
+        return "intet"
+    if isinstance(value, list):
+        return "; ".join(value_text(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {value_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def condition_text(cell: Any) -> str:
+    """A table cell: ``[a, b]`` → "a eller b", ``{fra: 1, til: 5}`` → "fra 1 til 5", ``-`` → alle."""
+    if cell in ("-", None):
+        return "(alle)"
+    if isinstance(cell, list):
+        items = [value_text(c) for c in cell]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " eller " + items[-1]
+    if isinstance(cell, dict):
+        words = {"fra": "fra", "til": "til og med", "over": "over", "under": "under"}
+        return " ".join(f"{words[k]} {cell[k]}" for k in ("fra", "over", "til", "under") if k in cell)
+    return value_text(cell)
+
+
+# --- sources ---------------------------------------------------------------------
+
+class Sources:
+    """Quotes source lines for a ``kilde`` (``FIL.txt:FRA-TIL henvisning``)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder if folder and folder.is_dir() else None
+        self._files: dict[str, list[str] | None] = {}
+
+    def quote(self, kilde: str | None) -> list[tuple[int, str]]:
+        match = KILDE_PATTERN.match(kilde or "")
+        if not match or self.folder is None:
+            return []
+        lines = self._lines(match["fil"])
+        if not lines:
+            return []
+        start = int(match["fra"])
+        end = min(int(match["til"] or start), start + MAX_QUOTE_LINES - 1, len(lines))
+        return [(n, lines[n - 1].rstrip()) for n in range(start, end + 1)]
+
+    def _lines(self, name: str) -> list[str] | None:
+        if name not in self._files:
+            path = self.folder / name if self.folder else None
+            # Citations count lines as grep -n does ("\n" only); splitlines() would
+            # also break at the form feeds the PDF extraction left in the seeds.
+            text = path.read_text("utf-8", errors="replace") if path and path.is_file() else None
+            self._files[name] = text.split("\n") if text is not None else None
+        return self._files[name]
+
+    def cite(self, kilde: str | None) -> str:
+        """The citation line plus its quoted text (if the sources are available)."""
+        if not kilde:
+            return ""
+        out = f'<div class="kilde">Kilde: {esc(kilde)}</div>'
+        quoted = self.quote(kilde)
+        if quoted:
+            more = "\n…" if _span(kilde) > len(quoted) else ""
+            out += "<blockquote>" + esc("\n".join(text for _, text in quoted)) + esc(more) + "</blockquote>"
+        return out
+
+
+def _span(kilde: str) -> int:
+    match = KILDE_PATTERN.match(kilde)
+    return int(match["til"] or match["fra"]) - int(match["fra"]) + 1 if match else 0
+
+
+# --- the ruleset page ---------------------------------------------------------------
+
+def render_ruleset(engine: "Engine", ruleset: Ruleset, sources: Sources) -> str:
+    """The whole printable page for one ruleset."""
+    docs = question_documents(ruleset, engine.registry.get)
+    parts = [_header(ruleset, sources), _contents(ruleset, docs), _parameters(ruleset, sources)]
+    for name, spec in catalogue().items():
+        if name in docs:
+            owner = ruleset.questions[name].owner
+            parts.append(_question(name, spec.title, docs[name].data, ruleset, owner, sources))
+        elif name in ruleset.unregulated:
+            parts.append(_unregulated(name, spec.title, ruleset.unregulated[name], sources))
+    parts.append(f'<p class="meta">Udskrevet {_dt.date.today().isoformat()} af rammeaftale-engine.</p>')
+    return page(f"{ruleset.name} ({ruleset.id})", "\n".join(parts))
+
+
+def _contents(ruleset: Ruleset, docs: dict[str, Any]) -> str:
+    items = []
+    for name, spec in catalogue().items():
+        if name in docs:
+            status = docs[name].data.get("status") or ruleset.status
+            items.append(f'<li><a href="#{esc(name)}">{esc(spec.title)}</a>{badge(status)}</li>')
+        elif name in ruleset.unregulated:
+            items.append(f'<li><a href="#{esc(name)}">{esc(spec.title)}</a>{badge("ikke_reguleret", "ikke reguleret")}</li>')
+    return f"<h3>Spørgsmål</h3><ul>{''.join(items)}</ul>"
+
+
+def _header(ruleset: Ruleset, sources: Sources) -> str:
+    data = ruleset.data
+    out = [f"<h1>{esc(ruleset.name)}{badge(ruleset.status)}</h1>",
+           f'<p class="meta">Regelsæt <code>{esc(ruleset.id)}</code> · region {esc(ruleset.region)} · '
+           f"gælder {ruleset.valid_from.isoformat()} – {ruleset.valid_to.isoformat()}"
+           + (f" · afløser <code>{esc(data['afloeser'])}</code>" if data.get("afloeser") else "") + "</p>"]
+    if ruleset.status_reason:
+        out.append(f"<p>{esc(ruleset.status_reason)}</p>")
+    out.append(f"<p><b>Månedsregel:</b> {esc(ruleset.month_rule)}. {esc(data.get('maanedsregel_begrundelse', ''))}</p>")
+    warnings = unverified(ruleset)
+    if warnings:
+        out.append(f'<p class="warn"><b>{len(warnings)} regler er ikke genverificeret</b> mod den nye aftaletekst; '
+                   "de er kopieret fra den forrige periode.</p>")
+    items = "".join(f"<li><code>{esc(s['fil'])}</code> — {esc(s['titel'])}{badge(s.get('status'))}</li>"
+                    for s in ruleset.sources)
+    out.append(f"<h3>Kilder</h3><ul>{items}</ul>")
+    if sources.folder is None:
+        out.append('<p class="note">Kildeteksterne var ikke tilgængelige; citaterne vises uden tekst.</p>')
+    return "\n".join(out)
+
+
+def _parameters(ruleset: Ruleset, sources: Sources) -> str:
+    if not ruleset.parameters:
+        return ""
+    rows = "".join(f"<tr><td><code>{esc(p.name)}</code>{badge(p.status)}</td><td>{esc(value_text(p.value))}</td>"
+                   f"<td>{esc(p.description or '')}{_note(p.note)}</td><td>{sources.cite(p.kilde)}</td></tr>"
+                   for p in ruleset.parameters.values())
+    return ("<h2>Aftalens tal (parametre)</h2><table><tr><th>Navn</th><th>Værdi</th><th>Betydning</th>"
+            f"<th>Kilde</th></tr>{rows}</table>")
+
+
+def _question(name: str, title: str, data: dict[str, Any], ruleset: Ruleset, owner: str, sources: Sources) -> str:
+    status = data.get("status") or ruleset.status
+    out = [f'<h2 id="{esc(name)}">{esc(data.get("titel") or title)}{badge(status)}</h2>',
+           f'<p class="meta">Spørgsmål <code>{esc(name)}</code>: {esc(title)}'
+           + (f" · fælles regler fra <code>{esc(owner)}</code>" if owner != ruleset.id else "") + "</p>",
+           _text(data), sources.cite(data.get("kilde"))]
+    local = data.get("parametre") or {}
+    if local:
+        rows = "".join(f"<tr><td><code>{esc(k)}</code></td><td>{esc(value_text(v['vaerdi']))}</td>"
+                       f"<td>{esc(v.get('beskrivelse', ''))}</td><td>{sources.cite(v.get('kilde'))}</td></tr>"
+                       for k, v in local.items())
+        out.append(f"<table><tr><th>Tal</th><th>Værdi</th><th>Betydning</th><th>Kilde</th></tr>{rows}</table>")
+    out.append(_steps(data.get("trin", []), sources))
+    results = "".join(f"<li><code>{esc(k)}</code> = {esc(plain(v))}</li>" for k, v in data.get("resultat", {}).items())
+    out.append(f"<h3>Svaret</h3><ul>{results}</ul>")
+    return "\n".join(out)
+
+
+def _unregulated(name: str, title: str, spec: dict[str, Any], sources: Sources) -> str:
+    return (f'<h2 id="{esc(name)}">{esc(title)}{badge("ikke_reguleret", "ikke reguleret")}</h2>'
+            f'<p class="meta">Spørgsmål <code>{esc(name)}</code></p><p>{esc(spec.get("begrundelse"))}</p>'
+            + sources.cite(spec.get("kilde")))
+
+
+def _text(data: dict[str, Any]) -> str:
+    out = f"<p>»{esc(data['tekst'])}«</p>" if data.get("tekst") else ""
+    return out + _note(data.get("fortolkning"))
+
+
+def _note(note: str | None) -> str:
+    return f'<p class="note">Fortolkning: {esc(note)}</p>' if note else ""
+
+
+def _steps(steps: Iterable[dict[str, Any]], sources: Sources) -> str:
+    return "\n".join(_step(step, sources) for step in steps)
+
+
+def _step(step: dict[str, Any], sources: Sources) -> str:
+    kind = step_kind(step)
+    head = (f'<div class="step"><h3>{esc(step.get("titel") or step["id"])}{badge(step.get("status"))}</h3>'
+            + (f"<p>Kun når: <code>{esc(plain(step['naar']))}</code></p>" if step.get("naar") else ""))
+    body = _BODIES.get(kind, lambda s, src: "")(step, sources)
+    return head + body + _text(step) + sources.cite(step.get("kilde")) + "</div>"
+
+
+def _formula(step: dict[str, Any], sources: Sources) -> str:
+    return f"<p><code>{esc(step['id'])}</code> beregnes som <code>{esc(plain(step['formel']))}</code></p>"
+
+
+def _table(step: dict[str, Any], sources: Sources) -> str:
+    table = step["tabel"]
+    policy = "præcis én regel kan gælde" if table["hitpolitik"] == "unik" else "den første regel, der passer, gælder"
+    head = "".join(f"<th>{esc(c)}</th>" for c in table["input"]) + "".join(
+        f"<th>→ {esc(c)}</th>" for c in table["udfald"])
+    rows = "".join(_table_row(row, table, sources) for row in table["regler"])
+    missing = table.get("ingen_match")
+    tail = (f"<p>Hvis ingen regel passer: {esc(missing['besked'])} ({esc(missing['fejl'])}).</p>" if missing else "")
+    return (f"<p>Beslutningstabel ({policy}).</p><table><tr><th>Regel</th>{head}<th>Kilde</th></tr>{rows}</table>"
+            + tail)
+
+
+def _table_row(row: dict[str, Any], table: dict[str, Any], sources: Sources) -> str:
+    conditions = "".join(f"<td>{esc(condition_text(row['naar'].get(c, '-')))}</td>" for c in table["input"])
+    results = "".join(f"<td>{_outcome(row, c)}</td>" for c in table["udfald"])
+    return (f"<tr><td><code>{esc(row['id'])}</code>{badge(row.get('status'))}{_note(row.get('fortolkning'))}</td>"
+            f"{conditions}{results}<td>{sources.cite(row.get('kilde'))}</td></tr>")
+
+
+def _outcome(row: dict[str, Any], column: str) -> str:
+    if column in row.get("saet", {}):
+        return esc(value_text(row["saet"][column]))
+    if column in row.get("beregn", {}):
+        return f"<code>{esc(plain(row['beregn'][column]))}</code>"
+    return ""
+
+
+def _require(step: dict[str, Any], sources: Sources) -> str:
+    return f"<p>Sagen skal oplyse: {esc(', '.join(step['kraev']))}.</p>"
+
+
+def _unregulated_step(step: dict[str, Any], sources: Sources) -> str:
+    return f"<p>{badge('ikke_reguleret', 'ikke reguleret')} {esc(step['ikke_reguleret'])}</p>"
+
+
+def _warning(step: dict[str, Any], sources: Sources) -> str:
+    return f'<p class="warn">Advarsel: {esc(step["advarsel"])}</p>'
+
+
+def _variants(step: dict[str, Any], sources: Sources) -> str:
+    spec = step["varianter"]
+    out = [f"<p>Én af følgende varianter vælges efter {esc(', '.join(spec['input']))}:</p>"]
+    for variant in spec["liste"]:
+        when = "; ".join(f"{k} er {condition_text(v)}" for k, v in variant["naar"].items())
+        out.append(f'<div class="step" style="margin-left:1rem"><h3>{esc(variant["titel"])}'
+                   f"{badge(variant.get('status'))}</h3><p>Når {esc(when)}.</p>{_text(variant)}"
+                   f"{sources.cite(variant.get('kilde'))}{_steps(variant['trin'], sources)}</div>")
+    return "\n".join(out)
+
+
+_BODIES: dict[str, Callable[[dict[str, Any], Sources], str]] = {
+    "formel": _formula, "tabel": _table, "kraev": _require, "ikke_reguleret": _unregulated_step,
+    "advarsel": _warning, "varianter": _variants,
+}
+
+
+def write_report(engine: "Engine", ruleset_id: str, output: Path, sources_dir: Path | None = None) -> Path:
+    """Render ``ruleset_id`` to ``output`` (HTML); quotes come from ``sources_dir`` when present."""
+    ruleset = engine.ruleset(ruleset_id)
+    output.write_text(render_ruleset(engine, ruleset, Sources(sources_dir or DEFAULT_SOURCES)), "utf-8")
+    return output
