@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Collection
 
 from ..errors import EngineError, InvalidCase
+from ..load.casefile import decode_case_bytes, parse_case_json
 from ..run.api import Engine, embedded_rulesets
 from ..run.explain import explain_error
 
@@ -35,18 +35,13 @@ def load_engine(args: argparse.Namespace, only: Collection[str] | None = None) -
 
 
 def read_case(path: str) -> Any:
-    """A case from a JSON file ('-' = stdin), decimals kept exact."""
+    """A case from a JSON file ('-' = stdin), read strictly (see :mod:`rammeaftale.load.casefile`)."""
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text("utf-8")
+        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
         raise InvalidCase(f"kan ikke læse sagen {path}: {exc.strerror}", path="case") from None
-    try:
-        return json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise InvalidCase(f"sagen {path} er ikke gyldig JSON: {exc.msg} (linje {exc.lineno})", path="case") from None
-    except (ValueError, RecursionError) as exc:  # a number over 4300 digits; nesting deeper than the stack
-        raise InvalidCase(f"sagen {path} kan ikke læses som JSON: "
-                          f"{'for dyb indlejring' if isinstance(exc, RecursionError) else exc}", path="case") from None
+    name = "standard-input" if path == "-" else path
+    return parse_case_json(decode_case_bytes(raw, name), f"sagen {name}")
 
 
 def print_json(data: Any) -> None:

@@ -1,0 +1,72 @@
+"""Case data as people and systems send it: JSON text read strictly, once, here.
+
+Every door a case comes through — the CLI's ``--case``, a batch row, an HTTP
+body — reads it with :func:`parse_case_json`, so one case never means two
+things depending on the door:
+
+* a key written twice in one object is an error, not "the last one wins"
+  (``{"Vejle": 10, "Vejle": 90}`` would silently change a kommune's share);
+* ``NaN``, ``Infinity`` and ``-Infinity`` are refused (not JSON, and no amount);
+* decimals stay exact (``Decimal``), never ``float``;
+* bytes are UTF-8, with or without the byte-order mark Windows editors write;
+  a file saved as Windows-1252 ("ANSI") gets a Danish message saying so.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from ..errors import InvalidCase
+
+__all__ = ["decode_case_bytes", "parse_case_json"]
+
+_BOM = "\ufeff"
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"'{name}' er ikke et tal, sagen kan regne med")
+
+
+def decode_case_bytes(raw: bytes, source: str) -> str:
+    """``raw`` as text: UTF-8 (a leading byte-order mark is dropped)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidCase(f"sagen {source} er ikke gemt som UTF-8 (byte {exc.start + 1}); er den gemt som "
+                          "Windows-1252/ANSI? Gem den som UTF-8", path="case") from None
+    return text[1:] if text.startswith(_BOM) else text
+
+
+def parse_case_json(text: str, source: str, path: str = "case") -> Any:
+    """Parse one case (or batch row) strictly; every failure is ``invalid_case`` naming ``source``."""
+    if text.startswith(_BOM):
+        text = text[1:]
+    try:
+        return json.loads(text, parse_float=Decimal, object_pairs_hook=_pairs, parse_constant=_constant)
+    except _DuplicateKey as exc:
+        raise InvalidCase(f"{source}: nøglen '{exc.key}' står to gange i samme objekt; "
+                          "skriv hver nøgle én gang", path=path) from None
+    except json.JSONDecodeError as exc:
+        raise InvalidCase(f"{source} er ikke gyldig JSON: {exc.msg} (linje {exc.lineno}, kolonne {exc.colno})",
+                          path=path) from None
+    except RecursionError:
+        raise InvalidCase(f"{source} kan ikke læses som JSON: for dyb indlejring", path=path) from None
+    except ValueError as exc:  # a number over 4300 digits, NaN/Infinity
+        raise InvalidCase(f"{source} kan ikke læses som JSON: {exc}", path=path) from None
