@@ -1,4 +1,4 @@
-"""``python -m engine`` is the ``rammeaftale`` command."""
+"""``python -m rammeaftale`` is the ``rammeaftale`` command."""
 
 import sys
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rammeaftale.model.catalogue import catalogue
-from rammeaftale.run.plugins import hookimpl
-from rammeaftale.tools.report import badge, esc, page
+from rammeaftale.plugin_api import badge, catalogue, esc, hookimpl, page
 
 
 def _value(value: Any) -> str:

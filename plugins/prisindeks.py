@@ -19,9 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rammeaftale.formula.money import round_to, to_decimal
-from rammeaftale.run.plugins import hookimpl
-from rammeaftale.load.yamlload import load_file
+from rammeaftale.plugin_api import hookimpl, load_file, round_to, to_decimal
 
 TABLE = Path(__file__).with_name("prisindeks.yaml")
 ENV_TABLE = "RAMMEAFTALE_PRISINDEKS"

@@ -60,3 +60,31 @@ def _unregulated(files: dict[str, str] | None) -> list[str]:
             if line.startswith("spoergsmaal:"):
                 answered.add(line.split(":", 1)[1].strip())
     return [q for q in catalogue() if q not in answered]
+
+
+# --- formulas: the engine's runtime and the reference interpreter ------------------------
+
+def formulas(month_rule: str = "afkort"):
+    """The formula language with the built-in functions, as a compile session has it."""
+    from rammeaftale.formula.expr import Formulas
+    from rammeaftale.formula.functions import builtin_functions
+    return Formulas(builtin_functions(month_rule))
+
+
+def reference_evaluate(source: str, names: dict, functions) -> object:
+    """``source`` walked by simpleeval: the reference interpreter the compiled runtime must agree with.
+
+    The tree gets the same load-time treatment as in the engine (whitelist,
+    Decimal literals) and the same bounded operators; only the evaluation
+    differs — simpleeval's tree walk instead of the compiled code object.
+    """
+    import ast
+
+    import simpleeval
+
+    from rammeaftale.formula import expr as _expr
+    tree = ast.parse(source.strip(), mode="eval")
+    _expr._check(tree, source.strip(), functions)
+    walker = simpleeval.EvalWithCompoundTypes(operators=dict(_expr._OPERATORS), functions=dict(functions),
+                                              names=dict(names))
+    return walker._eval(tree.body)

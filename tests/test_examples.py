@@ -3,8 +3,11 @@ hand-made cases in ``rulesets/*/eksempler``) must reproduce exactly."""
 
 import pytest
 
-from rammeaftale import Engine
+from rammeaftale import Engine, EngineError
+from rammeaftale.formula.expr import Expression
 from rammeaftale.tools import examples
+
+from .helpers import reference_evaluate
 
 ENGINE = Engine.default()
 ALL = list(examples.discover(ENGINE))
@@ -29,9 +32,82 @@ def test_example_reproduces(example):
     assert outcome.passed, f"{example.where}: " + "; ".join(outcome.problems)
 
 
-@pytest.mark.parametrize("example", [e for e in ALL if "forventet" in e.data], ids=lambda e: e.id)
-def test_fast_path_gives_the_same_output_as_the_traced_path(example):
-    """trace=False evaluates compiled formulas; trace=True walks them with simpleeval."""
-    traced = ENGINE.evaluate(example.question, example.data["sag"], ruleset=example.ruleset)
-    fast = ENGINE.evaluate(example.question, example.data["sag"], ruleset=example.ruleset, trace=False)
-    assert fast.output == traced.output and fast.warnings == traced.warnings
+def _answer(example, trace: bool = True):
+    """What the engine says for ``example``: its result as JSON, or its error."""
+    try:
+        result = ENGINE.evaluate(example.question, example.data["sag"], ruleset=example.ruleset, trace=trace)
+    except EngineError as exc:
+        return exc.to_dict()
+    return result.to_dict()
+
+
+def test_the_compiled_runtime_agrees_with_simpleeval_on_every_example(monkeypatch):
+    """One runtime (compiled code objects) serves every call; simpleeval is its reference oracle.
+
+    Every example is evaluated twice: as the engine does it, and with every
+    formula walked by simpleeval instead (same checked tree, same bounded
+    operators).  Outputs, traces, warnings and errors must be identical.
+    """
+    engine_answers = {e.id: _answer(e) for e in ALL}
+    seen = []
+
+    def walked(self, values):
+        seen.append(self.source)
+        if self.direct is not None:
+            return values[self.direct[1]] if self.direct[0] == "name" else self.direct[1]
+        return reference_evaluate(self.source, values, {k: v for k, v in self.scope.items() if not k.startswith("__")})
+
+    monkeypatch.setattr(Expression, "evaluate", walked)
+    differ = [e.id for e in ALL if _answer(e) != engine_answers[e.id]]
+    assert len(seen) > 1000 and not differ, differ
+
+
+def test_trace_off_gives_the_same_answer_without_the_trace():
+    for example in ALL:
+        traced, fast = _answer(example, True), _answer(example, False)
+        if "error" in traced or "kind" in traced:
+            assert fast == traced, example.id
+        else:
+            assert fast["output"] == traced["output"] and fast["warnings"] == traced["warnings"], example.id
+            assert fast["trace"] == [] and traced["trace"], example.id
+
+
+def test_eight_threads_on_one_engine_give_the_sequential_answers():
+    """Issue 10: a shared Engine, 8 threads, every shipped example, trace on and off, in CI.
+
+    The switch interval is shortened so threads interleave inside evaluations,
+    which is where per-call state on a shared object would show.
+    """
+    import random
+    import sys
+    import threading
+
+    jobs = [(e, trace) for e in ALL for trace in (True, False)]
+    want = {(e.id, trace): _answer(e, trace) for e, trace in jobs}
+    wrong: list[str] = []
+    crashed: list[str] = []
+
+    def work(seed: int) -> None:
+        order = jobs * 2
+        random.Random(seed).shuffle(order)
+        for example, trace in order:
+            try:
+                got = _answer(example, trace)
+            except Exception as exc:  # noqa: BLE001 - any escape is a failure of the guarantee
+                crashed.append(f"{example.id}: {type(exc).__name__}: {exc}")
+                continue
+            if got != want[(example.id, trace)]:
+                wrong.append(f"{example.id} trace={trace}")
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not crashed, crashed[:5]
+    assert not wrong, f"{len(wrong)} af {len(jobs) * 2 * 8} svar afveg: {wrong[:5]}"

@@ -33,15 +33,14 @@ from hypothesis import HealthCheck, Phase, example, given, settings, strategies 
 
 from rammeaftale import Engine
 from rammeaftale.errors import EngineError, InvalidRuleset, RulesetErrors
-from rammeaftale.formula.expr import Evaluator, Expression, ExpressionError
-from rammeaftale.formula.functions import function_table
+from rammeaftale.formula.expr import ExpressionError
 from rammeaftale.formula.money import CONTEXT
 from rammeaftale.model.steps import _RUNTIME_ERRORS, Meta, evaluate
 from rammeaftale.model.trace import Context
 from rammeaftale.load.yamlload import Document, load_file, load_text
 
 from .conftest import time_limit
-from .helpers import write_ruleset
+from .helpers import formulas, reference_evaluate, write_ruleset
 
 # No explain phase: it re-runs failing examples under sys.settrace, which makes a legal
 # 1000 × 1000 case take minutes and trips the wall-clock limits below.
@@ -118,7 +117,8 @@ def test_yaml_files_of_random_bytes_give_plain_data_or_invalid_ruleset(raw):
 # --- formulas ------------------------------------------------------------------------------
 
 NAMES = ["x", "y", "n", "s", "d", "m", "l", "b", "ingen"]
-FUNCTIONS = function_table("afkort")
+LANGUAGE = formulas()
+FUNCTIONS = LANGUAGE.functions
 
 names = st.sampled_from(NAMES + ["ukendt", "__import__", "__builtins__", "max", "fordel", "True", "None"])
 numbers = st.one_of(
@@ -209,13 +209,14 @@ values = st.fixed_dictionaries({
 })
 
 META = Meta(id="fuzz", kind="formel", where="fuzz.yaml:1", kilde="000_39f1ac2052c65da9.txt:1")
-EVALUATOR = Evaluator(FUNCTIONS)
 
 
-def _run(expr: Expression, names: dict[str, Any], fast: bool) -> tuple[str, Any]:
+def _run(source: str, expr: Any, names: dict[str, Any], reference: bool) -> tuple[str, Any]:
     try:
         with time_limit(2), decimal.localcontext(CONTEXT):
-            return "ok", EVALUATOR.run(expr, dict(names), fast)
+            if reference:
+                return "ok", reference_evaluate(source, dict(names), FUNCTIONS)
+            return "ok", expr.evaluate(dict(names))
     except _RUNTIME_ERRORS as exc:
         return "fejl", exc
 
@@ -232,19 +233,19 @@ def _run(expr: Expression, names: dict[str, Any], fast: bool) -> tuple[str, Any]
 def test_formulas_compile_or_fail_cleanly_and_evaluate_or_fail_cleanly(source, names):
     with time_limit(2):
         try:
-            expr = Expression(source, NAMES, FUNCTIONS)
+            expr = LANGUAGE.expression(source, NAMES)
         except ExpressionError:
             return
     names = {**{"x": Decimal(1), "y": Decimal(0), "n": 3, "s": "a", "d": _dt.date(2021, 1, 31), "m": {},
                 "l": [], "b": True, "ingen": None}, **names}
-    walked = _run(expr, names, fast=False)
-    compiled = _run(expr, names, fast=True)
+    walked = _run(source, expr, names, reference=True)     # simpleeval, the reference interpreter
+    compiled = _run(source, expr, names, reference=False)  # the engine's one runtime
     assert walked[0] == compiled[0], (walked, compiled)
     if walked[0] == "ok":
         assert walked[1] == compiled[1] or walked[1] != walked[1], (walked, compiled)   # NaN != NaN
     # Through the engine's wrapper every failure is one of the engine's own errors.
     for trace in (True, False):
-        ctx = Context(dict(names), EVALUATOR, "afkort", trace)
+        ctx = Context(dict(names), "afkort", trace)
         try:
             with time_limit(2), decimal.localcontext(CONTEXT):
                 evaluate(expr, ctx, META)

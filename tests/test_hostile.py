@@ -36,13 +36,12 @@ from rammeaftale import Engine
 from rammeaftale.tools import examples as _examples
 from rammeaftale.model.catalogue import MAX_ITEMS, MAX_TEXT, catalogue
 from rammeaftale.errors import EngineError, InvalidCase, InvalidRuleset, RulesetErrors
-from rammeaftale.formula.expr import Expression, ExpressionError
-from rammeaftale.formula.functions import function_table
+from rammeaftale.formula.expr import ExpressionError
 from rammeaftale.run.result import Result
 from rammeaftale.load.yamlload import MAX_FILE_BYTES, load_file, load_text
 
 from .conftest import time_limit
-from .helpers import SOURCE, write_ruleset
+from .helpers import SOURCE, formulas, write_ruleset
 
 HOSTILE = Path(__file__).parent / "hostile"
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,7 +189,7 @@ def test_nesting_up_to_the_limit_is_fine():
 
 FORMULAS = yaml.safe_load((HOSTILE / "formulas.yaml").read_text("utf-8"))
 KNOWN = ["udgift", "befolkning", "grundlag", "tilbud", "sats"]
-FUNCTIONS = function_table("afkort")
+LANGUAGE = formulas()
 _PLACEHOLDERS = {
     "LANG_TEKST": "x" * 501,                                  # > MAX_STRING
     "LANG_KILDE": " + ".join(["udgift"] * 300),                # > MAX_SOURCE characters
@@ -219,7 +218,7 @@ def test_the_formula_corpus_is_there():
 @pytest.mark.parametrize("source", LOAD_TIME, ids=_short_id)
 def test_hostile_formula_is_refused_by_the_checker(source):
     with time_limit(2), pytest.raises(ExpressionError):
-        Expression(source, KNOWN, FUNCTIONS)
+        LANGUAGE.expression(source, KNOWN)
 
 
 def _formula_question(formula: str) -> tuple[str, int]:

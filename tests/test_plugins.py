@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 PLUGINS = {
     "good.py": """
-        from rammeaftale.run.plugins import hookimpl
+        from rammeaftale.plugin_api import hookimpl
 
         @hookimpl
         def rammeaftale_functions():
@@ -33,14 +33,14 @@ PLUGINS = {
     """,
     "broken.py": "raise ImportError('dette plugin er i stykker')\n",
     "badhook.py": """
-        from rammeaftale.run.plugins import hookimpl
+        from rammeaftale.plugin_api import hookimpl
 
         @hookimpl
         def rammeaftale_functions():
             raise RuntimeError('hook fejler')
     """,
     "shadow.py": """
-        from rammeaftale.run.plugins import hookimpl
+        from rammeaftale.plugin_api import hookimpl
 
         @hookimpl
         def rammeaftale_functions():
@@ -74,11 +74,11 @@ def folder(tmp_path: Path) -> Path:
 def test_broken_plugins_are_reported_by_name_not_fatal(folder: Path) -> None:
     found = discover([folder], entry_points=False)
     assert sorted(p.name for p in found.loaded) == ["badhook", "good", "shadow"]
-    functions = found.functions(reserved={"fordel"})
+    functions = found.functions
     assert set(functions) == {"dobbelt"} and functions["dobbelt"](Decimal(2)) == 4
     failed = {f["name"] for f in found.failures}
     assert {"broken", "badhook", "fordel", "udgift"} <= failed
-    assert found.formatters()["kort"]({"ruleset": "x"}) == "x\n"
+    assert found.formatters["kort"]({"ruleset": "x"}) == "x\n"
     report = found.report()
     assert report["functions"] == ["dobbelt"] and report["formatters"] == ["kort"] and report["failures"]
 
@@ -86,8 +86,35 @@ def test_broken_plugins_are_reported_by_name_not_fatal(folder: Path) -> None:
 def test_shipped_plugins_load() -> None:
     found = discover([PLUGIN_DIR], entry_points=False)
     assert {p.name for p in found.loaded} >= {"prisindeks", "html_rapport"}
-    assert {"prisindeks_faktor", "til_prisniveau"} <= set(found.functions())
-    assert "html" in found.formatters() and not found.failures
+    assert {"prisindeks_faktor", "til_prisniveau"} <= set(found.functions)
+    assert "html" in found.formatters and not found.failures
+
+
+def test_a_misspelled_hook_is_a_failure_not_silently_ignored(tmp_path: Path) -> None:
+    (tmp_path / "typo.py").write_text(textwrap.dedent("""
+        from rammeaftale.plugin_api import hookimpl
+
+        @hookimpl
+        def rammeaftale_functoins():
+            return {"dobbelt": lambda x: x * 2}
+    """), "utf-8")
+    found = discover([tmp_path], entry_points=False)
+    assert [p.name for p in found.loaded] == []
+    assert any(f["name"] == "typo" and "rammeaftale_functoins" in f["error"] for f in found.failures)
+
+
+def test_two_engines_with_different_plugins_do_not_see_each_others_functions(folder: Path, tmp_path: Path) -> None:
+    write_ruleset(tmp_path / "rs", {"objektiv_finansiering.yaml": DOUBLE}, id="t-2021")
+    with_plugin = Engine.from_path(tmp_path / "rs", plugins=discover([folder], entry_points=False))
+    case = {"udgift": "100", "befolkning": {"Vejle": 1}}
+    assert with_plugin.evaluate("objektiv_finansiering", case, ruleset="t-2021").output["fordeling"] == {
+        "Vejle": Decimal("200.00")}
+    from rammeaftale import RulesetErrors
+    with pytest.raises(RulesetErrors, match="ukendt funktion 'dobbelt'"):
+        Engine.from_path(tmp_path / "rs")            # no plugins given: none used, none leaked
+    # and the first engine still answers after the second failed to load
+    assert with_plugin.evaluate("objektiv_finansiering", case, ruleset="t-2021").output["fordeling"] == {
+        "Vejle": Decimal("200.00")}
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -173,7 +200,7 @@ def test_price_index_with_synthetic_table(tmp_path: Path, monkeypatch: pytest.Mo
     table = tmp_path / "syntetisk.yaml"
     table.write_text(SYNTHETIC, "utf-8")
     monkeypatch.setenv("RAMMEAFTALE_PRISINDEKS", str(table))
-    funcs = discover([PLUGIN_DIR], entry_points=False).functions()
+    funcs = discover([PLUGIN_DIR], entry_points=False).functions
     assert funcs["prisindeks_faktor"](2024, 2025) == Decimal("1.04")
     assert funcs["til_prisniveau"](Decimal("1000.005"), 2024, 2025) == Decimal("1040.01")
     with pytest.raises(ValueError, match="intet indekstal for 2030"):
@@ -192,7 +219,8 @@ def test_price_index_in_a_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("RAMMEAFTALE_PRISINDEKS", str(table))
     rule = DOUBLE.replace("dobbelt(udgift)", "til_prisniveau(udgift, 2024, 2025)")
     write_ruleset(tmp_path / "rs", {"objektiv_finansiering.yaml": rule}, id="t-2021")
-    result = Engine.from_path(tmp_path / "rs").evaluate("objektiv_finansiering",
+    plugins = discover([PLUGIN_DIR], entry_points=False)
+    result = Engine.from_path(tmp_path / "rs", plugins=plugins).evaluate("objektiv_finansiering",
                                                        {"udgift": "100", "befolkning": {"Vejle": 1}}, ruleset="t-2021")
     assert result.output["fordeling"] == {"Vejle": Decimal("104.00")}
 
@@ -207,7 +235,7 @@ def test_ruleset_sources_from_a_plugin(tmp_path: Path) -> None:
     folder = tmp_path / "plugins"
     folder.mkdir()
     (folder / "kilde.py").write_text(textwrap.dedent(f"""
-        from rammeaftale.run.plugins import hookimpl
+        from rammeaftale.plugin_api import hookimpl
 
         @hookimpl
         def rammeaftale_ruleset_sources():
@@ -222,7 +250,7 @@ def test_ruleset_sources_from_a_plugin(tmp_path: Path) -> None:
 
 STEP_PLUGIN = """
     from decimal import Decimal
-    from rammeaftale.run.plugins import hookimpl
+    from rammeaftale.plugin_api import hookimpl
 
     def andel(params):
         navn, sats = params["af"], Decimal(str(params["sats"]))

@@ -12,7 +12,7 @@ from typing import IO
 from ..errors import InvalidCase
 from ..model.catalogue import catalogue
 from ..tools.batch import Formatter, Progress, is_csv, read_items, run_formatted
-from .common import EXIT_ERROR, EXIT_OK
+from .common import EXIT_ERROR, EXIT_OK, cli_plugins
 
 def register(commands: Any) -> None:
     """``rammeaftale batch SPØRGSMÅL --input FIL --output FIL [--workers N]``."""
@@ -57,8 +57,7 @@ def cmd_batch(args: Any) -> int:
 def _default_paths() -> list[str] | None:
     """The folders ``load_engine`` would use: embedded rulesets plus plugin sources (None = embedded only)."""
     from ..run.api import embedded_rulesets
-    from ..run.plugins import plugins
-    extra = plugins().ruleset_sources()
+    extra = cli_plugins().ruleset_sources
     return [str(embedded_rulesets()), *map(str, extra)] if extra else None
 
 

@@ -30,8 +30,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     engine = load_engine(args, only={args.ruleset} if args.ruleset else None)
     result = engine.evaluate(args.question, case, ruleset=args.ruleset, region=args.region, dato=args.date)
     if args.format:
-        from ..run.plugins import format_result
-        print(format_result(args.format, result.to_dict()), end="")
+        assert engine.plugins is not None   # load_engine always gives the CLI's plugins
+        print(engine.plugins.format_result(args.format, result.to_dict()), end="")
     elif args.json:
         print_json(result.to_dict())
     else:

@@ -15,23 +15,23 @@ from typing import Any, Collection
 from ..errors import EngineError, InvalidCase
 from ..load.casefile import decode_case_bytes, parse_case_json
 from ..run.api import Engine, embedded_rulesets
+from ..run.plugins import Plugins, discover
 from ..run.explain import explain_error
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
 def load_engine(args: argparse.Namespace, only: Collection[str] | None = None) -> Engine:
-    """The rulesets of ``--rulesets``, or the embedded ones plus plugin sources (``only``: see Engine.from_path)."""
-    if args.rulesets:
-        return Engine.from_path(*args.rulesets, only=only)
-    if only and all((embedded_rulesets() / name).is_dir() for name in only):
-        # Shipped rulesets need no plugin ruleset source; skipping discovery saves
-        # pluggy and every plugin module (a plugin function is still found when a
-        # formula calls it, see engine.functions).
-        return Engine.from_path(embedded_rulesets(), only=only)
-    from ..run import plugins as _plugins
-    extra = _plugins.plugins().ruleset_sources()   # rulesets kept elsewhere, offered by plugins
-    return Engine.from_path(embedded_rulesets(), *extra, only=only)
+    """The engine a command uses: the CLI's plugins, and ``--rulesets`` or the embedded rulesets
+    plus the folders plugins offer (``only``: see :meth:`Engine.from_path`)."""
+    found = cli_plugins()
+    paths = args.rulesets or [embedded_rulesets(), *found.ruleset_sources]
+    return Engine.from_path(*paths, only=only, plugins=found)
+
+
+def cli_plugins() -> Plugins:
+    """The plugins of this command (entry points, ``plugins/``, ``$RAMMEAFTALE_PLUGINS``)."""
+    return discover()
 
 
 def read_case(path: str) -> Any:

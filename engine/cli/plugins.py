@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..run.plugins import plugins
-from .common import EXIT_OK, print_json
+from .common import EXIT_OK, cli_plugins, print_json
 
 def register(commands: Any) -> None:
     """``rammeaftale plugins [--json]``."""
@@ -15,7 +14,7 @@ def register(commands: Any) -> None:
 
 
 def cmd_plugins(args: Any) -> int:
-    report = plugins().report()
+    report = cli_plugins().report()
     if args.json:
         print_json(report)
         return EXIT_OK

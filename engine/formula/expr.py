@@ -1,23 +1,24 @@
-"""Rule formulas: a small, checked, sandboxed expression language.
+"""Rule formulas: a small, checked expression language with one runtime.
 
 Formulas are written in a Python-like syntax (``0.05 * budget``,
-``'underskud' if akkumuleret_resultat < 0 else 'overskud'``) and evaluated by
-simpleeval (≥ 1.0.5).  Before simpleeval ever sees a formula we parse it once,
-when the ruleset loads, and check it against a whitelist: only the node types
-below, only names the rule may know, only documented functions, no
-attributes, no comprehensions, bounded size.  A hostile or mistyped formula
-is therefore an ``invalid_ruleset`` error with file:line at load time, never
-a surprise during evaluation.  Number literals become ``Decimal`` taken from
-the source text, so ``0.05`` is exactly five hundredths.
+``'underskud' if akkumuleret_resultat < 0 else 'overskud'``).  Each distinct
+formula text is parsed once, when the ruleset loads, and checked against a
+whitelist: only the node types below, only names the rule may know, only
+documented functions, no attributes, no comprehensions, bounded size.  A
+hostile or mistyped formula is therefore an ``invalid_ruleset`` error with
+file:line at load time, never a surprise during evaluation.  Number literals
+become ``Decimal`` taken from the source text, so ``0.05`` is exactly five
+hundredths.
 
-The checked tree is then evaluated two ways, with identical results (tested
-on every shipped example and on random cases): simpleeval walks it when a
-trace is wanted — the reference interpreter — and, for the trace-free fast
-path used by batches, the same checked formula is compiled to a Python
-code object whose only globals are the documented functions — on its first
-trace-free evaluation, since a traced one never needs it.  Operators
-that could blow up (``**``, ``*``, ``/``, ``%``) go through the bounded
-functions below in both paths.
+The checked tree is then lowered to a Python code object whose only globals
+are the documented functions, the literals and the bounded operators
+(``**``, ``*``, ``/``, ``%`` go through the functions below), and that code
+object is the one runtime: traced and trace-free evaluations run the same
+code, and the trace records step-level facts (which names a rule read, what
+it gave), which need no tree walker.  An :class:`Expression` is immutable
+once built and keeps no per-call state, so any number of threads may
+evaluate it at once; the call's values are the ``eval`` locals.
+simpleeval, the reference interpreter, checks this runtime in the tests.
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ import decimal
 import operator
 import warnings
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
-
-import simpleeval
 
 from .money import CONTEXT
 
@@ -38,7 +38,47 @@ MAX_NODES = 400
 MAX_STRING = 500
 MAX_EXPONENT = 100
 MAX_LITERAL_EXPONENT = 100  # number literals lie within 1e-100 … 1e100
-_MAX_INT_BITS = 4000  # whole-number powers beyond ~1200 digits are computed as Decimal
+_MAX_INT_BITS = 4000  # whole-number products and powers beyond ~1200 digits are computed as Decimal
+#: What one value computed during an evaluation may hold.  Number sizes are
+#: bounded by the Decimal context (Emax 999) and by _MAX_INT_BITS; text and
+#: collections by these, checked on every step's result, so a chain of steps
+#: that doubles a text or a list stops at the first step over the bound.
+MAX_TEXT_VALUE = 10_000       # characters in a computed text
+MAX_COLLECTION_VALUE = 10_000  # items in a computed list or mapping
+
+
+class LimitExceeded(ArithmeticError):
+    """A value grew past a named bound during evaluation."""
+
+
+def check_size(value: Any) -> None:
+    """Raise :class:`LimitExceeded` when ``value`` is over a bound.
+
+    Numbers, dates and short texts cost one type check.  A collection is
+    walked with a budget of :data:`MAX_COLLECTION_VALUE` items in all, nested
+    ones included, so the check itself is bounded too.
+    """
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_VALUE:
+            raise LimitExceeded(f"en beregnet tekst har {len(value)} tegn (højst {MAX_TEXT_VALUE})")
+    elif isinstance(value, int):
+        if value.bit_length() > _MAX_INT_BITS:
+            raise LimitExceeded(f"et beregnet heltal har {value.bit_length()} bit (højst {_MAX_INT_BITS})")
+    elif isinstance(value, _COLLECTIONS):
+        pending, seen = [value], 0
+        while pending:
+            items = pending.pop()
+            seen += len(items)
+            if seen > MAX_COLLECTION_VALUE:
+                raise LimitExceeded(f"en beregnet samling har over {MAX_COLLECTION_VALUE} elementer i alt")
+            for item in (items.values() if isinstance(items, dict) else items):
+                if isinstance(item, _COLLECTIONS):
+                    pending.append(item)
+                elif isinstance(item, str) and len(item) > MAX_TEXT_VALUE:
+                    raise LimitExceeded(f"en beregnet tekst har {len(item)} tegn (højst {MAX_TEXT_VALUE})")
+
+
+_COLLECTIONS = (list, tuple, dict, set, frozenset)
 
 _ALLOWED = (
     ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call,
@@ -74,8 +114,15 @@ def _number(value: Any) -> Decimal:
 
 
 def _multiply(a: Any, b: Any) -> Any:
-    """Numbers only: ``'tekst' * n`` and ``[..] * n`` are not arithmetic on money."""
-    return _number(a) * _number(b) if not (isinstance(a, int) and isinstance(b, int)) else a * b
+    """Numbers only: ``'tekst' * n`` and ``[..] * n`` are not arithmetic on money.
+
+    Two whole numbers multiply as whole numbers while the product stays small;
+    a larger product is computed as Decimal, whose context bounds it (a chain
+    of ``pladser * pladser * …`` would otherwise grow without limit).
+    """
+    if type(a) is int and type(b) is int and a.bit_length() + b.bit_length() <= _MAX_INT_BITS:
+        return a * b
+    return _number(a) * _number(b)
 
 
 def _divide(a: Any, b: Any) -> Decimal:
@@ -98,67 +145,91 @@ _OPERATORS: dict[type, Callable[..., Any]] = {
 }
 
 
+class Formulas:
+    """The formula language bound to one function table, for one load of rulesets.
+
+    The same formula text recurs across questions and periods; each distinct
+    text is parsed, checked, folded and compiled once per instance.  The
+    instance belongs to the compile session that made it (no process-wide
+    memo), and the function table it holds is read-only.
+    """
+
+    def __init__(self, functions: Mapping[str, Callable[..., Any]]) -> None:
+        self.functions: Mapping[str, Callable[..., Any]] = MappingProxyType(dict(functions))
+        self._prepared: dict[str, _Prepared] = {}
+
+    def expression(self, source: Any, known_names: Iterable[str]) -> "Expression":
+        """``source`` checked against ``known_names``; raises :class:`ExpressionError`."""
+        text = source if isinstance(source, str) else str(source)
+        if len(text) > MAX_SOURCE:
+            raise ExpressionError(f"formlen er for lang ({len(text)} tegn; højst {MAX_SOURCE})")
+        text = text.strip()
+        prepared = self._prepared.get(text)
+        if prepared is None:
+            prepared = self._prepared[text] = _prepare(text, self.functions)
+        return Expression(prepared, known_names)
+
+
+class _Prepared:
+    """What a formula text compiles to, independent of the rule that uses it."""
+
+    __slots__ = ("source", "names", "functions", "calls", "direct", "code", "scope")
+
+    def __init__(self, source: str, names: tuple[str, ...], functions: tuple[str, ...],
+                 calls: tuple["Call", ...], direct: tuple[str, Any] | None, code: Any,
+                 scope: Mapping[str, Any]) -> None:
+        self.source, self.names, self.functions, self.calls = source, names, functions, calls
+        self.direct, self.code, self.scope = direct, code, scope
+
+
+#: One function call in a formula: its name and, per argument, ``("value", literal)``,
+#: ``("name", data name)`` or ``None`` (anything computed) — what a load-time
+#: check of a function's contract can see without running the formula.
+Call = tuple[str, tuple[tuple[str, Any] | None, ...]]
+
+
+def _calls(tree: ast.AST) -> tuple[Call, ...]:
+    def arg(node: ast.AST) -> tuple[str, Any] | None:
+        if isinstance(node, ast.Constant):
+            return ("value", node.value)
+        return ("name", node.id) if isinstance(node, ast.Name) else None
+    return tuple((node.func.id, tuple(arg(a) for a in node.args))
+                 for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name))
+
+
 class Expression:
-    """A formula parsed and checked once; evaluate it many times."""
+    """A checked, compiled formula; immutable, so it is safe to share between threads."""
 
-    __slots__ = ("source", "tree", "names", "functions", "direct", "table", "code", "scope")
+    __slots__ = ("source", "names", "functions", "calls", "direct", "code", "scope")
 
-    def __init__(self, source: str, known_names: Iterable[str], functions: Mapping[str, Callable[..., Any]]) -> None:
-        if not isinstance(source, str):
-            source = str(source)
-        if len(source) > MAX_SOURCE:
-            raise ExpressionError(f"formlen er for lang ({len(source)} tegn; højst {MAX_SOURCE})")
-        self.source = source.strip()
-        self.tree, names, self.functions = _memo(_PREPARED, self.source, functions, _prepare)
-        self.table = functions
+    def __init__(self, prepared: _Prepared, known_names: Iterable[str]) -> None:
         known = known_names if isinstance(known_names, (set, frozenset, dict)) else set(known_names)
-        for name in names:
+        for name in prepared.names:
             if name not in known:
-                raise ExpressionError(f"ukendt navn '{name}' i formlen '{self.source}'" + _suggest(name, known))
-        for name in self.functions:
-            if name in known:  # a call would reach the data value in one evaluator and the function in the other
-                raise ExpressionError(f"'{name}' er både en funktion og et navn i regelsættet ('{self.source}')")
-        self.names = names
-        # A bare name or literal (most ``resultat`` entries) needs no evaluator at all.
-        self.direct: tuple[str, Any] | None = (
-            ("name", self.tree.id) if isinstance(self.tree, ast.Name)
-            else ("value", self.tree.value) if isinstance(self.tree, ast.Constant) else None)
+                raise ExpressionError(f"ukendt navn '{name}' i formlen '{prepared.source}'" + _suggest(name, known))
+        for name in prepared.functions:
+            if name in known:  # a call would reach the data value, not the function
+                raise ExpressionError(f"'{name}' er både en funktion og et navn i regelsættet ('{prepared.source}')")
+        self.source = prepared.source
+        self.names = prepared.names                    # data names read, in order
+        self.functions = prepared.functions            # functions called
+        self.calls = prepared.calls                    # each call's arguments, as far as seen at load
+        #: A bare name or literal (most ``resultat`` entries) needs no ``eval`` at all.
+        self.direct = prepared.direct
+        self.code, self.scope = prepared.code, prepared.scope
 
-    def __getattr__(self, name: str) -> Any:
-        # ``code`` and ``scope``, the trace-free fast path, are compiled on first use:
-        # a traced evaluation (the default, and every CLI call) never needs them.
-        if name not in ("code", "scope"):
-            raise AttributeError(name)
-        self.code, self.scope = _memo(_COMPILED, self.source, self.table, _compile)
-        return getattr(self, name)
+    def evaluate(self, values: Mapping[str, Any]) -> Any:
+        """The formula's value over ``values`` (run inside the engine's Decimal context)."""
+        direct = self.direct
+        if direct is not None:
+            return values[direct[1]] if direct[0] == "name" else direct[1]
+        return eval(self.code, self.scope, values)  # noqa: S307 - a whitelisted, compiled tree
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
 
 
-#: Checked and compiled formulas by (source, function table): the same formula
-#: text recurs across questions and periods and is prepared once.
-_PREPARED: dict[tuple[str, int], tuple[Any, ...]] = {}
-_COMPILED: dict[tuple[str, int], tuple[Any, ...]] = {}
-_MEMO_MAX = 20_000
-
-
-def _memo(store: dict[tuple[str, int], tuple[Any, ...]], source: str,
-          functions: Mapping[str, Callable[..., Any]],
-          make: Callable[[str, Mapping[str, Callable[..., Any]]], tuple[Any, ...]]) -> tuple[Any, ...]:
-    """``make(source, functions)``, once per formula text and function table."""
-    key = (source, id(functions))
-    entry = store.get(key)
-    if entry is None or entry[-1] is not functions:   # an id can be reused after a table is freed
-        entry = make(source, functions) + (functions,)
-        if len(store) >= _MEMO_MAX:
-            store.clear()
-        store[key] = entry
-    return entry[:-1]
-
-
-def _prepare(source: str, functions: Mapping[str, Callable[..., Any]]) -> tuple[Any, ...]:
-    """(tree, names read, functions called) for ``source``; raises ExpressionError."""
+def _prepare(source: str, functions: Mapping[str, Callable[..., Any]]) -> _Prepared:
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
@@ -167,7 +238,13 @@ def _prepare(source: str, functions: Mapping[str, Callable[..., Any]]) -> tuple[
         raise ExpressionError(f"formlen kan ikke læses ({type(exc).__name__})") from None
     names, called = _check(tree, source, functions)
     _fold(tree.body, source)
-    return tree.body, names, called
+    body = tree.body
+    direct: tuple[str, Any] | None = (
+        ("name", body.id) if isinstance(body, ast.Name)
+        else ("value", body.value) if isinstance(body, ast.Constant) else None)
+    calls = _calls(tree) if called else ()
+    code, scope = (None, MappingProxyType({})) if direct else _compile(tree, source, functions)
+    return _Prepared(source, names, called, calls, direct, code, scope)
 
 
 def _check(tree: ast.AST, source: str,
@@ -187,9 +264,8 @@ def _check(tree: ast.AST, source: str,
             if not isinstance(node.func, ast.Name) or node.keywords:
                 raise ExpressionError(f"kun kald af navngivne funktioner uden nøgleord er tilladt ('{source}')")
             if node.func.id not in functions:
-                known = functions.all() if hasattr(functions, "all") else functions
                 raise ExpressionError(f"ukendt funktion '{node.func.id}' i '{source}' "
-                                      f"(kendte: {', '.join(sorted(known))})")
+                                      f"(kendte: {', '.join(sorted(functions))})")
             called.append(node.func.id)
             call_targets.add(id(node.func))
         elif isinstance(node, ast.Name):
@@ -276,23 +352,20 @@ def _segment(source: str, node: ast.AST) -> str | None:
     return ast.get_source_segment(source, node)
 
 
-_BOUNDED = {ast.Pow: "__potens", ast.Mult: "__gange", ast.Div: "__divider", ast.Mod: "__modulo"}
+#: Internal names in compiled code are upper case: rule, field and step names never are.
+_BOUNDED = {ast.Pow: "__POTENS", ast.Mult: "__GANGE", ast.Div: "__DIVIDER", ast.Mod: "__MODULO"}
 
 
 class _Lower(ast.NodeTransformer):
     """Rewrite a checked tree for ``compile``: literals and bounded operators become names."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
+    def __init__(self) -> None:
         self.constants: dict[str, Any] = {}
 
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
-        if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-            name = f"__k{len(self.constants)}"
-            text = _segment(self.source, node) or repr(node.value)
-            # As _literal: ints exactly (0x1F has no Decimal text form), floats from their text.
-            self.constants[name] = (Decimal(node.value) if isinstance(node.value, int)
-                                    else Decimal(text.replace("_", "")))
+        if isinstance(node.value, Decimal):   # _literal made every number literal an exact Decimal
+            name = f"__K{len(self.constants)}"
+            self.constants[name] = node.value
             return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
         return node
 
@@ -305,15 +378,16 @@ class _Lower(ast.NodeTransformer):
         return ast.copy_location(ast.Call(func=func, args=[node.left, node.right], keywords=[]), node)
 
 
-def _compile(source: str, functions: Mapping[str, Callable[..., Any]]) -> tuple[Any, dict[str, Any]]:
-    """A fresh parse of the already-checked source, lowered and compiled."""
-    lower = _Lower(source)
-    lowered = lower.visit(ast.parse(source, mode="eval"))  # every new node has a location
+def _compile(tree: ast.Expression, source: str,
+             functions: Mapping[str, Callable[..., Any]]) -> tuple[Any, Mapping[str, Any]]:
+    """The checked tree, lowered and compiled; its globals are read-only in spirit and never written."""
+    lower = _Lower()
+    lowered = lower.visit(tree)  # every new node has a location
     scope: dict[str, Any] = {"__builtins__": {}, **functions, **lower.constants}
     scope.update({name: _OPERATORS[op] for op, name in _BOUNDED.items()})
     with warnings.catch_warnings():
         # "'bool' object is not subscriptable; perhaps you missed a comma?" for True[0]: the
-        # formula fails at run time like in the walker; under -W error it must not fail the load.
+        # formula fails at run time; under -W error it must not fail the load.
         warnings.simplefilter("ignore", SyntaxWarning)
         return compile(lowered, "<formel>", "eval"), scope
 
@@ -328,39 +402,3 @@ def _suggest(name: str, known: set[str]) -> str:
     import difflib
     close = difflib.get_close_matches(name, sorted(known), n=1)
     return f"; mente du '{close[0]}'?" if close else ""
-
-
-class _Walker(simpleeval.EvalWithCompoundTypes):
-    """simpleeval without its per-node check of intermediate values.
-
-    simpleeval inspects every intermediate result for modules and forbidden
-    functions because, in general, a name may hold one.  Here none can: the
-    load-time check admits only data names (inputs, parameters, step results)
-    and lets function names appear only in call position, and the node types
-    are whitelisted.  The check is therefore pure cost on the hot path.
-    """
-
-    def _eval(self, node: ast.AST) -> Any:
-        return self.nodes[type(node)](node)
-
-
-class Evaluator:
-    """A simpleeval instance bound to one function table (one per ruleset).
-
-    Callers run it inside :data:`engine.money.CONTEXT` (see
-    :meth:`engine.ruleset.RuleQuestion.run`), so every formula computes with
-    the same Decimal precision and traps.
-    """
-
-    def __init__(self, functions: Mapping[str, Callable[..., Any]]) -> None:
-        self._eval = _Walker(operators=dict(_OPERATORS), functions=dict(functions), names={})
-
-    def run(self, expression: Expression, values: Mapping[str, Any], fast: bool = False) -> Any:
-        direct = expression.direct
-        if direct is not None:
-            return values[direct[1]] if direct[0] == "name" else direct[1]
-        if fast:
-            return eval(expression.code, expression.scope, values)  # noqa: S307 - checked tree
-        self._eval.names = values
-        self._eval.expr = expression.source
-        return self._eval._eval(expression.tree)

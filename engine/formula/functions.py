@@ -1,9 +1,10 @@
 """The functions a rule formula may call — the whole list, documented.
 
 Each is small, total on valid input and raises ``ValueError`` /
-``ArithmeticError`` with a Danish message otherwise; the evaluator turns those
+``ArithmeticError`` with a Danish message otherwise; the runtime turns those
 into errors that name the rule.  Functions that depend on a ruleset setting
-(the end-of-month rule) are built per ruleset by :func:`function_table`.
+(the end-of-month rule) are bound per rule by :func:`builtin_functions`;
+plugin functions are added by :class:`rammeaftale.model.extensions.CompileSession`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from . import money
 #: Functions whose result depends on the ruleset's end-of-month rule; the trace
 #: names the rule whenever a formula calls one of them.
 MONTH_RULE_FUNCTIONS = frozenset({"plus_maaneder", "frist_slut"})
+
+#: Functions with an argument that is a notice period in the agreements' words
+#: (name → argument index); a literal or row value there is parsed at load.
+PERIOD_ARGUMENTS = {"frist_slut": 1}
 
 
 def _date(value: Any, what: str) -> _dt.date:
@@ -144,49 +149,3 @@ def builtin_functions(month_rule: str) -> dict[str, Callable[..., Any]]:
 
 #: Names only, for documentation and validation messages.
 FUNCTION_NAMES = tuple(sorted(builtin_functions("afkort")))
-
-
-class FunctionTable(dict):
-    """The built-ins, plus plugin functions fetched the first time a name is missing.
-
-    Discovering plugins scans the installed distributions' entry points, which
-    costs tens of milliseconds; a ruleset that only calls built-ins (all the
-    shipped ones) should not pay that on every command-line call.  Plugins
-    only add names: one that would shadow a built-in or a catalogue field is
-    refused and reported by the plugin list.
-    """
-
-    def __init__(self, builtins: dict[str, Callable[..., Any]]) -> None:
-        super().__init__(builtins)
-        self.builtin_names = frozenset(builtins)
-        self._plugins_loaded = False
-
-    def _load_plugins(self) -> None:
-        if not self._plugins_loaded:
-            self._plugins_loaded = True
-            from ..run.plugins import expression_functions
-            for name, function in expression_functions(reserved=self.builtin_names).items():
-                self.setdefault(name, function)
-
-    def __contains__(self, name: object) -> bool:
-        if dict.__contains__(self, name):
-            return True
-        self._load_plugins()
-        return dict.__contains__(self, name)
-
-    def __missing__(self, name: str) -> Callable[..., Any]:
-        self._load_plugins()
-        if dict.__contains__(self, name):
-            return dict.__getitem__(self, name)
-        raise KeyError(name)
-
-    def all(self) -> "FunctionTable":
-        """Every name, plugins included (for messages that list what exists)."""
-        self._load_plugins()
-        return self
-
-
-@lru_cache(maxsize=None)
-def function_table(month_rule: str) -> FunctionTable:
-    """Every function formulas may call, bound to a ruleset's month rule (one table per rule)."""
-    return FunctionTable(builtin_functions(month_rule))

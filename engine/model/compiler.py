@@ -9,7 +9,6 @@ not know.  All problems in a folder are collected and raised together as
 
 from __future__ import annotations
 
-import ast
 import datetime as _dt
 import re
 from pathlib import Path
@@ -19,8 +18,9 @@ from ..load import schemas
 from .catalogue import Question, catalogue, normalise_paragraf
 from ..formula.dates import Frist, PeriodSyntaxError
 from ..errors import InvalidRuleset, RulesetErrors
-from ..formula.expr import Evaluator, Expression, ExpressionError
-from ..formula.functions import function_table
+from ..formula.expr import Expression, ExpressionError, Formulas
+from ..formula.functions import PERIOD_ARGUMENTS
+from .extensions import CompileSession
 from .ruleset import Parameter, RuleQuestion, Ruleset
 from .steps import (Formula, Meta, PluginStep, Require, RowAction, Step, Table, Unregulated, Variant,
                     Variants, Warning)
@@ -37,17 +37,18 @@ class Scope:
     """What a step may refer to, and where to report problems."""
 
     def __init__(self, doc: Document, errors: list[InvalidRuleset], source_files: set[str],
-                 functions: dict[str, Any], names: dict[str, str], domains: dict[str, frozenset[Any]],
-                 types: dict[str, str]) -> None:
+                 session: CompileSession, formulas: Formulas, names: dict[str, str],
+                 domains: dict[str, frozenset[Any]], types: dict[str, str]) -> None:
         self.doc, self.errors, self.source_files = doc, errors, source_files
-        self.functions, self.names, self.domains, self.types = functions, names, domains, types
+        self.session, self.formulas = session, formulas
+        self.names, self.domains, self.types = names, domains, types
         self.params: dict[str, Parameter] = {}
 
     def fail(self, path: tuple[Any, ...], message: str) -> None:
         self.errors.append(InvalidRuleset(message, location=self.doc.where(path)))
 
     def child(self) -> "Scope":
-        child = Scope(self.doc, self.errors, self.source_files, self.functions, dict(self.names),
+        child = Scope(self.doc, self.errors, self.source_files, self.session, self.formulas, dict(self.names),
                       dict(self.domains), self.types)
         child.params = self.params
         return child
@@ -56,7 +57,7 @@ class Scope:
                    meta: Meta | None = None) -> Expression | None:
         """Compile a formula; ``meta`` (the rule using it) inherits its parameters' warnings."""
         try:
-            expr = Expression(source, list(self.names) + list(extra), self.functions)
+            expr = self.formulas.expression(source, set(self.names).union(extra))
         except ExpressionError as exc:
             self.fail(path, str(exc))
             return None
@@ -69,7 +70,7 @@ class Scope:
     def define(self, name: str, path: tuple[Any, ...], origin: str) -> None:
         if name in self.names:
             self.fail(path, f"navnet '{name}' er allerede brugt ({self.names[name]})")
-        elif name in getattr(self.functions, "builtin_names", self.functions) or name.lower() in _RESERVED:
+        elif name in self.formulas.functions or name.lower() in _RESERVED:
             self.fail(path, f"navnet '{name}' er reserveret")
         self.names[name] = origin
         self.domains.pop(name, None)
@@ -91,8 +92,13 @@ class Scope:
 # --- the folder ---------------------------------------------------------------
 
 def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
-                   display_root: Path | None = None) -> Ruleset:
-    """Load, check and compile one ruleset folder; raise RulesetErrors."""
+                   display_root: Path | None = None, session: CompileSession | None = None) -> Ruleset:
+    """Load, check and compile one ruleset folder; raise RulesetErrors.
+
+    ``session`` carries the plugin extensions in force and the formula memo
+    of this load (a fresh one, without plugins, when omitted).
+    """
+    session = session or CompileSession()
     errors: list[InvalidRuleset] = []
     root = display_root or folder.parent
 
@@ -110,7 +116,7 @@ def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
     if errors:
         raise RulesetErrors(errors)
     ruleset = _ruleset_header(doc, folder, errors)
-    scope = _root_scope(doc, errors, ruleset)
+    scope = _root_scope(doc, errors, ruleset, session)
     ruleset.parameters = _parameters(doc.data.get("parametre", {}), scope, ("parametre",))
     for path in sorted(folder.glob("*.yaml")):
         if path.name == RULESET_FILE:
@@ -120,7 +126,7 @@ def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
         except InvalidRuleset as exc:
             errors.append(exc)
             continue
-        question = _question_file(qdoc, ruleset, errors)
+        question = _question_file(qdoc, ruleset, errors, session)
         if question is not None:
             if question.name in ruleset.questions:
                 errors.append(InvalidRuleset(f"spørgsmålet '{question.name}' er defineret i to filer",
@@ -146,9 +152,9 @@ def _ruleset_header(doc: Document, folder: Path, errors: list[InvalidRuleset]) -
                    month_rule=data["maanedsregel"], folder=folder, sources=list(data["kilder"]), data=data)
 
 
-def _root_scope(doc: Document, errors: list[InvalidRuleset], ruleset: Ruleset) -> Scope:
+def _root_scope(doc: Document, errors: list[InvalidRuleset], ruleset: Ruleset, session: CompileSession) -> Scope:
     files = {s["fil"] for s in ruleset.sources}
-    return Scope(doc, errors, files, function_table(ruleset.month_rule), {}, {}, {})
+    return Scope(doc, errors, files, session, session.formulas(ruleset.month_rule), {}, {}, {})
 
 
 def _date(value: Any) -> _dt.date:
@@ -207,7 +213,8 @@ def _unregulated(doc: Document, ruleset: Ruleset, scope: Scope, errors: list[Inv
 
 # --- one question file ----------------------------------------------------------
 
-def _question_file(doc: Document, ruleset: Ruleset, errors: list[InvalidRuleset]) -> RuleQuestion | None:
+def _question_file(doc: Document, ruleset: Ruleset, errors: list[InvalidRuleset],
+                   session: CompileSession) -> RuleQuestion | None:
     problems = schemas.check(doc, "question.schema.json")
     if problems:
         errors.extend(problems)
@@ -218,7 +225,7 @@ def _question_file(doc: Document, ruleset: Ruleset, errors: list[InvalidRuleset]
         errors.append(InvalidRuleset(f"ukendt spørgsmål '{data['spoergsmaal']}' "
                                      f"(kendte: {', '.join(catalogue())})", location=doc.where(("spoergsmaal",))))
         return None
-    scope = _root_scope(doc, errors, ruleset)
+    scope = _root_scope(doc, errors, ruleset, session)
     for name, param in ruleset.parameters.items():
         scope.names[name] = f"parameter {param.kilde}"
     for name, field in spec.inputs.items():
@@ -233,7 +240,7 @@ def _question_file(doc: Document, ruleset: Ruleset, errors: list[InvalidRuleset]
     steps = _steps(data["trin"], scope, ("trin",))
     outputs = _outputs(data["resultat"], spec, scope, meta)
     return RuleQuestion(name=spec.name, meta=meta, spec=spec, steps=steps, outputs=outputs,
-                        parameters=parameters, evaluator=Evaluator(scope.functions),
+                        parameters=parameters,
                         month_rule=ruleset.month_rule, owner=ruleset.id,
                         valid_from=_date(data["gyldig_fra"]) if "gyldig_fra" in data else None,
                         valid_to=_date(data["gyldig_til"]) if "gyldig_til" in data else None)
@@ -298,14 +305,14 @@ def _step(data: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> Step | N
 
 def _plugin_step(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
                  path: tuple[Any, ...]) -> PluginStep | None:
-    from ..run.plugins import step_kinds  # late: plugins load on first use, not on import
+    step_kinds = scope.session.extensions.step_kinds
     params = dict(data["blok"])
     kind = params.pop("type")
     scope.define(data["id"], path + ("id",), f"trin i {scope.doc.where(path)}")
-    factory = step_kinds().get(kind)
+    factory = step_kinds.get(kind)
     if factory is None:
         scope.fail(path + ("blok", "type"), f"ukendt byggeklods '{kind}' (plugins giver: "
-                                            f"{', '.join(sorted(step_kinds())) or 'ingen'}; se 'rammeaftale plugins')")
+                                            f"{', '.join(sorted(step_kinds)) or 'ingen'}; se 'rammeaftale plugins')")
         return None
     try:
         function = factory(params)
@@ -421,18 +428,19 @@ def _table(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Sc
 
 
 def _check_periods(action: RowAction, scope: Scope, path: tuple[Any, ...]) -> None:
-    """Every text a row hands to ``frist_slut`` must be a readable notice period.
+    """Every text a row hands to a notice-period argument must be a readable period.
 
     Catches a mistyped period ("løbende måned + 1 måend") at load instead of
-    at the first case that reaches the row.
+    at the first case that reaches the row.  Which argument of which function
+    is a period is declared once, in :data:`PERIOD_ARGUMENTS`.
     """
     for name, expr in action.formulas.items():
-        for node in ast.walk(expr.tree):
-            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "frist_slut"
-                    and len(node.args) == 2):
+        for function, args in expr.calls:
+            index = PERIOD_ARGUMENTS.get(function)
+            if index is None or index >= len(args) or args[index] is None:
                 continue
-            arg = node.args[1]
-            text = arg.value if isinstance(arg, ast.Constant) else action.literals.get(getattr(arg, "id", None))
+            how, what = args[index]
+            text = what if how == "value" else action.literals.get(what)
             if isinstance(text, str):
                 try:
                     Frist(text)

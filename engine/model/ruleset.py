@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+from time import monotonic
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from .catalogue import Question
-from ..formula.expr import Evaluator, Expression
+from ..formula.expr import Expression
 from ..formula.money import CONTEXT
 from .steps import Meta, Step, evaluate
 from .trace import Context
@@ -60,32 +61,37 @@ class RuleQuestion:
     steps: list[Step]
     outputs: dict[str, Expression]
     parameters: dict[str, Parameter]
-    evaluator: Evaluator
     month_rule: str
     owner: str                                   # id of the ruleset that defines it
     valid_from: _dt.date | None = None
     valid_to: _dt.date | None = None
 
-    def run(self, values: dict[str, Any], trace: bool) -> Context:
-        """Evaluate the steps over ``values`` (already-coerced inputs)."""
+    def __post_init__(self) -> None:
+        # Computed once here rather than lazily, so a compiled question is never written to after load.
+        self._parameter_values = {n: p.value for n, p in self.parameters.items()}
+
+    def run(self, values: dict[str, Any], trace: bool, seconds: float | None = None) -> tuple[dict[str, Any], Context]:
+        """Evaluate the steps over ``values`` (already-coerced inputs): (raw outputs, the call's context).
+
+        Everything the call changes lives in the returned :class:`Context`;
+        this object is only read, so threads may share it.  ``seconds`` bounds
+        the wall time (checked before every step).
+        """
         namespace = dict(self._parameter_values)
         namespace.update(values)
-        ctx = Context(namespace, self.evaluator, self.month_rule, trace, case=values)
+        deadline = monotonic() + seconds if seconds is not None else float("inf")
+        ctx = Context(namespace, self.month_rule, trace, case=values, deadline=deadline)
         self.meta.warn(ctx)
         with decimal.localcontext(CONTEXT):
             for step in self.steps:
                 step.run(ctx)
             values = ctx.values
-            ctx.values["__output__"] = {
+            outputs = {
                 name: values[expr.direct[1]] if expr.direct and expr.direct[0] == "name"
                 else evaluate(expr, ctx, self.meta)
                 for name, expr in self.outputs.items()
             }
-        return ctx
-
-    @cached_property
-    def _parameter_values(self) -> dict[str, Any]:
-        return {n: p.value for n, p in self.parameters.items()}
+        return outputs, ctx
 
 
 @dataclass(eq=False)

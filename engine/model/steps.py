@@ -21,13 +21,12 @@ from __future__ import annotations
 import decimal
 from dataclasses import dataclass, field
 from functools import cached_property
+from time import monotonic
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
 
-import simpleeval
-
 from ..errors import EngineError, InvalidCase, InvalidRuleset, NotRegulated
-from ..formula.expr import Expression
+from ..formula.expr import Expression, LimitExceeded, check_size
 from ..formula.functions import MONTH_RULE_FUNCTIONS
 from .tables import Conditions
 from .trace import Context, TraceStep
@@ -72,23 +71,42 @@ class Meta:
 
 
 def evaluate(expr: Expression, ctx: Context, meta: Meta) -> Any:
-    """Evaluate ``expr``; a runtime failure names the rule and its location."""
+    """Evaluate ``expr`` over the call's values; a failure names the rule and its location.
+
+    The result's size is checked here, once per formula, so no chain of
+    steps can grow a text, a list or a whole number past the named bounds in
+    :mod:`rammeaftale.formula.expr`.
+    """
     try:
-        return ctx.evaluator.run(expr, ctx.values, ctx.trace is None)
+        result = expr.evaluate(ctx.values)
+        check_size(result)
+        return result
     except EngineError:
         raise
-    except (NameError, simpleeval.InvalidExpression) as exc:
+    except LimitExceeded as exc:
+        raise _limit_error(meta, str(exc)) from None
+    except NameError as exc:
         # Cannot happen for a ruleset the compiler accepted; if it does, it is the ruleset's fault.
         raise InvalidRuleset(f"reglen '{meta.id}' ({meta.kilde}) bruger et navn uden værdi: {exc}",
                              location=meta.where) from None
     except _RUNTIME_ERRORS as exc:
-        used = ", ".join(f"{n}={ctx.values.get(n)!s}" for n in expr.names)
+        used = ", ".join(f"{n}={_clip(ctx.values.get(n))}" for n in expr.names)
         fields = [n for n in expr.names if n in ctx.case]
         raise InvalidCase(
             f"reglen '{meta.id}' ({meta.where}, {meta.kilde}) kunne ikke beregnes med sagens værdier: "
             f"{_explain(exc)}" + (f" [{used}]" if used else ""),
             path=fields[0] if len(fields) == 1 else None,
             details={"regel": meta.id, "felter": fields}) from None
+
+
+def _limit_error(meta: Meta, what: str) -> InvalidCase:
+    return InvalidCase(f"reglen '{meta.id}' ({meta.where}, {meta.kilde}) overskred en grænse for "
+                       f"beregningen: {what}", details={"regel": meta.id, "graense": what})
+
+
+def _clip(value: Any, width: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _explain(exc: Exception) -> str:
@@ -108,6 +126,8 @@ class Step:
         return ()
 
     def run(self, ctx: Context) -> None:
+        if monotonic() > ctx.deadline:
+            raise _limit_error(self.meta, "evalueringen brugte mere end den tilladte tid")
         if self.guard is not None and not evaluate(self.guard, ctx, self.meta):
             for name in self.defines():
                 ctx.values[name] = None
@@ -265,6 +285,10 @@ class PluginStep(Step):
         except _RUNTIME_ERRORS as exc:
             raise InvalidCase(f"reglen '{self.meta.id}' ({self.meta.where}, {self.meta.kilde}) kunne ikke "
                               f"beregnes med sagens værdier: {_explain(exc)}") from None
+        try:
+            check_size(result)
+        except LimitExceeded as exc:
+            raise _limit_error(self.meta, str(exc)) from None
         ctx.values[self.meta.id] = result
         self.meta.warn(ctx)
         if ctx.trace is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..formula.expr import Evaluator
 
 
 @dataclass
@@ -38,18 +37,24 @@ class TraceStep:
 
 
 class Context:
-    """Mutable state of one evaluation."""
+    """Everything that belongs to one evaluation, and nothing shared.
 
-    __slots__ = ("values", "case", "trace", "warnings", "evaluator", "month_rule")
+    Built per call by :meth:`rammeaftale.model.ruleset.RuleQuestion.run` and
+    passed down to every step: the namespace, the trace, the warnings and the
+    deadline.  The compiled steps themselves hold no per-call state, which
+    is what makes one compiled ruleset safe to evaluate from many threads.
+    """
 
-    def __init__(self, values: dict[str, Any], evaluator: Evaluator, month_rule: str, trace: bool,
-                 case: Mapping[str, Any] | None = None) -> None:
+    __slots__ = ("values", "case", "trace", "warnings", "month_rule", "deadline")
+
+    def __init__(self, values: dict[str, Any], month_rule: str, trace: bool,
+                 case: Mapping[str, Any] | None = None, deadline: float = float("inf")) -> None:
         self.values = values
         self.case = case or {}          # the coerced case fields, so a runtime error can name its field
-        self.evaluator = evaluator
         self.month_rule = month_rule
         self.trace: list[TraceStep] | None = [] if trace else None
         self.warnings: list[str] = []
+        self.deadline = deadline        # time.monotonic() after which the evaluation stops
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:

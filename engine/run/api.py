@@ -1,26 +1,36 @@
 """The engine's public face: load rulesets, resolve one, evaluate a question.
 
-    from engine import Engine
+    from rammeaftale import Engine
     eng = Engine.default()
     res = eng.evaluate("opsigelse", case, ruleset="syddanmark-2021")
     res = eng.evaluate("opsigelse", case, region="syddanmark", dato="2021-03-01")
+
+An :class:`Engine` owns everything it uses — its compiled rulesets, its
+plugins (if any were given) and its limits — and never changes after it is
+built: every evaluation keeps its own state in a per-call context, so one
+engine may serve any number of threads at once.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
 from ..model.catalogue import catalogue
 from ..errors import InvalidCase, NotRegulated
+from ..formula.money import CONTEXT
+from ..model.extensions import NO_EXTENSIONS, CompileSession, Extensions
 from .registry import Registry
 from .result import Result, typed_output
 from ..model.ruleset import RuleQuestion, Ruleset
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..tools.compare import Comparison
+    from .plugins import Plugins
 
 #: The case field whose date picks the ruleset when no ``dato`` is given
 #: ("beslutningsåret": the date of the decision the question is about).
@@ -42,25 +52,56 @@ def embedded_rulesets() -> Path:
     return Path(__file__).resolve().parents[2] / "rulesets"
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one evaluation, on top of the fixed size bounds of every computed value.
+
+    ``seconds``: wall time of one evaluation, checked before every step; the
+    evaluation then ends with ``invalid_case`` naming the rule it reached.
+    """
+
+    seconds: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.seconds, (int, float)) and 0 < self.seconds <= 3600):
+            raise ValueError("Limits.seconds skal være mellem 0 og 3600 sekunder")
+
+
+DEFAULT_LIMITS = Limits()
+
+
 class Engine:
-    """Compiled rulesets plus the evaluation entry points."""
+    """Compiled rulesets plus the evaluation entry points; immutable after construction."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, *, plugins: "Plugins | None" = None,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self.registry = registry
+        self.plugins = plugins
+        self.limits = limits
+
+    @property
+    def extensions(self) -> Extensions:
+        """What this engine's plugins add (functions, building blocks, output formats)."""
+        return self.plugins.extensions() if self.plugins is not None else NO_EXTENSIONS
 
     @classmethod
-    def default(cls) -> "Engine":
+    def default(cls, *, plugins: "Plugins | None" = None, limits: Limits = DEFAULT_LIMITS) -> "Engine":
         """The embedded rulesets (``rulesets/`` of the distribution)."""
-        return cls.from_path(embedded_rulesets())
+        return cls.from_path(embedded_rulesets(), plugins=plugins, limits=limits)
 
     @classmethod
-    def from_path(cls, *paths: Path | str, only: Collection[str] | None = None) -> "Engine":
+    def from_path(cls, *paths: Path | str, only: Collection[str] | None = None,
+                  plugins: "Plugins | None" = None, limits: Limits = DEFAULT_LIMITS) -> "Engine":
         """Rulesets from one or more folders (a ruleset folder or a folder of them).
 
         ``only``: compile just these ruleset ids (and the shared libraries),
-        for a caller that knows which ruleset it needs.
+        for a caller that knows which ruleset it needs.  ``plugins``: the
+        plugins this engine uses (:func:`rammeaftale.run.plugins.discover`);
+        none by default — an engine never picks up plugins it was not given.
         """
-        return cls(Registry.load((Path(p) for p in paths), only=only))
+        session = CompileSession(plugins.extensions() if plugins is not None else NO_EXTENSIONS)
+        return cls(Registry.load((Path(p) for p in paths), only=only, session=session),
+                   plugins=plugins, limits=limits)
 
     # -- resolving -----------------------------------------------------------
 
@@ -87,20 +128,21 @@ class Engine:
         spec = catalogue().get(question) if isinstance(question, str) else None
         if spec is None:
             raise InvalidCase(f"ukendt spørgsmål '{question}'; kendte: {', '.join(catalogue())}", path="question")
-        values = spec.coerce_case(case)
-        if not ruleset and dato is None and region:
-            dato = values.get(DECISION_DATE_FIELD.get(question, ""))
-            if dato is None:
-                raise InvalidCase("angiv dato (beslutningsdatoen), så regelsættet kan vælges", path="dato")
-        chosen = self.ruleset(ruleset, region=region, dato=dato)
-        rule = self._question(chosen, question, values)
-        ctx = rule.run(values, trace)
+        with decimal.localcontext(CONTEXT):     # the caller's context never changes an answer
+            values = spec.coerce_case(case)
+            if not ruleset and dato is None and region:
+                dato = values.get(DECISION_DATE_FIELD.get(question, ""))
+                if dato is None:
+                    raise InvalidCase("angiv dato (beslutningsdatoen), så regelsættet kan vælges", path="dato")
+            chosen = self.ruleset(ruleset, region=region, dato=dato)
+            rule = self._question(chosen, question, values)
+            raw, ctx = rule.run(values, trace, self.limits.seconds)
+            output = typed_output(spec.outputs, raw, rule.meta.where)
         warnings = list(chosen.status_warnings) + ctx.warnings
         if rule.owner != chosen.id:
             warnings.insert(0, f"Spørgsmålet besvares af de fælles regler i '{rule.owner}'.")
         return Result(question=question, ruleset=chosen.id, status=chosen.status,
-                      output=typed_output(spec.outputs, ctx.values["__output__"], rule.meta.where),
-                      trace=ctx.trace or [], warnings=warnings)
+                      output=output, trace=ctx.trace or [], warnings=warnings)
 
     def compare(self, question: str, case: Mapping[str, Any], *,
                 rulesets: Sequence[str] | None = None) -> "Comparison":

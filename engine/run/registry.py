@@ -14,6 +14,7 @@ from typing import Collection, Iterable
 
 from ..model.compiler import RULESET_FILE, compile_folder
 from ..errors import InvalidRuleset, NoRuleset, RulesetErrors
+from ..model.extensions import CompileSession
 from ..model.ruleset import Ruleset
 
 
@@ -24,7 +25,8 @@ class Registry:
         self.rulesets: dict[str, Ruleset] = {r.id: r for r in rulesets}
 
     @classmethod
-    def load(cls, roots: Iterable[Path], only: Collection[str] | None = None) -> "Registry":
+    def load(cls, roots: Iterable[Path], only: Collection[str] | None = None,
+             session: CompileSession | None = None) -> "Registry":
         """Compile every ruleset folder under ``roots`` (libraries first).
 
         ``only`` names the rulesets a caller needs (a folder is named by its
@@ -37,12 +39,13 @@ class Registry:
         library_folders = {f for f in folders if _is_library(f)}
         if only and set(only) <= {f.name for f in folders}:
             folders = [f for f in folders if f.name in only or f in library_folders]
+        session = session or CompileSession()
         errors: list[InvalidRuleset] = []
         libraries: dict[str, Ruleset] = {}
         agreements: list[Ruleset] = []
         for folder in sorted(folders, key=lambda f: (f not in library_folders, f.name)):
             try:
-                ruleset = compile_folder(folder, libraries, display_root=folder.parent)
+                ruleset = compile_folder(folder, libraries, display_root=folder.parent, session=session)
             except RulesetErrors as exc:
                 errors.extend(exc.errors)
                 continue

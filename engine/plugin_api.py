@@ -1,0 +1,16 @@
+"""What a plugin may import: the stable surface for plugin authors.
+
+Everything else in the package is internal and may move between minor
+versions; a plugin that imports only from here keeps working.  Like the
+CLI, this module sits on top of the layers: nothing in the engine imports it.
+"""
+
+from __future__ import annotations
+
+from .formula.money import round_to, to_decimal
+from .load.yamlload import load_file
+from .model.catalogue import catalogue
+from .run.hookspecs import hookimpl
+from .tools.report import badge, esc, page
+
+__all__ = ["badge", "catalogue", "esc", "hookimpl", "load_file", "page", "round_to", "to_decimal"]
