@@ -10,7 +10,9 @@ from __future__ import annotations
 from .formula.money import round_to, to_decimal
 from .load.yamlload import load_file
 from .model.catalogue import catalogue
+from .model.values import field_kind, format_value, to_html, to_text
 from .run.hookspecs import hookimpl
 from .tools.report import badge, esc, page
 
-__all__ = ["badge", "catalogue", "esc", "hookimpl", "load_file", "page", "round_to", "to_decimal"]
+__all__ = ["badge", "catalogue", "esc", "field_kind", "format_value", "hookimpl", "load_file", "page", "round_to",
+           "to_decimal", "to_html", "to_text"]

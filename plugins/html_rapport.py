@@ -7,30 +7,23 @@ regelsættets status, hvert trin med værdier og kilde, og alle advarsler.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from rammeaftale.plugin_api import badge, catalogue, esc, hookimpl, page
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return esc(json.dumps(value, ensure_ascii=False, indent=1))
-    if isinstance(value, bool):
-        return "ja" if value else "nej"
-    return esc("–" if value is None else value)
+from rammeaftale.plugin_api import badge, catalogue, esc, field_kind, hookimpl, page, to_html
 
 
 def render_result(result: dict[str, Any]) -> str:
     """``Result.to_dict()`` → a complete HTML document."""
-    output = "".join(f"<tr><th>{esc(k)}</th><td><pre>{_value(v)}</pre></td></tr>"
-                     for k, v in result.get("output", {}).items())
+    spec = catalogue().get(str(result.get("question")))
+    outputs = spec.outputs if spec else {}
+    output = "".join(
+        f"<tr><th>{esc(k)}</th><td><pre>{to_html(v, field_kind(outputs[k].spec) if k in outputs else None)}</pre></td></tr>"
+        for k, v in result.get("output", {}).items())
     steps = "".join(
         f"<tr><td><code>{esc(s.get('rule') or s.get('id'))}</code></td><td>{esc(s.get('title') or '')}</td>"
-        f"<td><pre>{_value(s.get('result'))}</pre></td><td class='kilde'>{esc(s.get('kilde'))}</td></tr>"
+        f"<td><pre>{to_html(s.get('result'))}</pre></td><td class='kilde'>{esc(s.get('kilde'))}</td></tr>"
         for s in result.get("trace", []))
     warnings = "".join(f"<li>{esc(w)}</li>" for w in result.get("warnings", []))
-    spec = catalogue().get(str(result.get("question")))
     body = (f"<h1>{esc(spec.title if spec else result.get('question'))}{badge(result.get('status'))}</h1>"
             f"<p class='meta'>Spørgsmål <code>{esc(result.get('question'))}</code> · "
             f"regelsæt <code>{esc(result.get('ruleset'))}</code></p>"

@@ -30,7 +30,18 @@ if TYPE_CHECKING:  # pragma: no cover
     import jsonschema
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
-_STEP_KINDS = ("formel", "tabel", "kraev", "ikke_reguleret", "advarsel", "varianter", "blok")
+
+
+@cache
+def step_kinds() -> tuple[str, ...]:
+    """The step kinds as the question schema lists them (its ``trin`` items' ``oneOf``).
+
+    The model's table of kinds (``rammeaftale.model.kinds.STEP_KINDS``) is the
+    authority; this layer sits below the model, so it reads the same list from
+    the schema file, and a test checks that the two agree.
+    """
+    items = schema_json("question.schema.json")["$defs"]["trin"]["items"]
+    return tuple(key for choice in items["oneOf"] for key in choice["required"])
 
 
 @cache
@@ -103,10 +114,10 @@ def _translate(doc: Document, error: "jsonschema.ValidationError") -> InvalidRul
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         return InvalidRuleset(f"nøglen '{missing}' mangler under {where}", location=doc.where(path))
     if kind == "oneOf" and isinstance(error.instance, dict) and "id" in error.instance \
-            and any(k in error.instance for k in _STEP_KINDS + ("kilde",)):
-        found = [k for k in _STEP_KINDS if k in error.instance]
+            and any(k in error.instance for k in step_kinds() + ("kilde",)):
+        found = [k for k in step_kinds() if k in error.instance]
         return InvalidRuleset(f"trinnet '{error.instance.get('id')}' skal have præcis én af "
-                              f"{', '.join(_STEP_KINDS)} (har: {', '.join(found) or 'ingen'})",
+                              f"{', '.join(step_kinds())} (har: {', '.join(found) or 'ingen'})",
                               location=doc.where(path))
     if kind == "oneOf" and error.context:
         inner = jsonschema.exceptions.best_match(error.context)

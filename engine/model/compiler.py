@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping
 
 from ..load import schemas
 from .catalogue import Question, catalogue, normalise_paragraf
@@ -21,6 +22,7 @@ from ..errors import InvalidRuleset, RulesetErrors
 from ..formula.expr import Expression, ExpressionError, Formulas
 from ..formula.functions import PERIOD_ARGUMENTS
 from .extensions import CompileSession
+from .kinds import kind_of
 from .ruleset import Parameter, RuleQuestion, Ruleset
 from .steps import (Formula, Meta, PluginStep, Require, RowAction, Step, Table, Unregulated, Variant,
                     Variants, Warning)
@@ -92,11 +94,14 @@ class Scope:
 # --- the folder ---------------------------------------------------------------
 
 def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
-                   display_root: Path | None = None, session: CompileSession | None = None) -> Ruleset:
+                   display_root: Path | None = None, session: CompileSession | None = None,
+                   header: Document | None = None) -> Ruleset:
     """Load, check and compile one ruleset folder; raise RulesetErrors.
 
     ``session`` carries the plugin extensions in force and the formula memo
-    of this load (a fresh one, without plugins, when omitted).
+    of this load (a fresh one, without plugins, when omitted).  ``header`` is
+    the folder's ``regelsaet.yaml`` if the caller has read it already (the
+    registry does, to tell libraries from agreements).
     """
     session = session or CompileSession()
     errors: list[InvalidRuleset] = []
@@ -111,7 +116,7 @@ def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
     meta_path = folder / RULESET_FILE
     if not meta_path.exists():
         raise RulesetErrors([InvalidRuleset(f"mappen mangler {RULESET_FILE}", location=f"{name(folder)}:1")])
-    doc = load_file(meta_path, name(meta_path))
+    doc = header if header is not None else load_file(meta_path, name(meta_path))
     errors.extend(schemas.check(doc, "ruleset.schema.json"))
     if errors:
         raise RulesetErrors(errors)
@@ -149,7 +154,8 @@ def _ruleset_header(doc: Document, folder: Path, errors: list[InvalidRuleset]) -
                                      location=doc.where(("id",))))
     return Ruleset(id=data["id"], region=data["region"], name=data["navn"], kind=data.get("type", "aftale"),
                    valid_from=valid_from, valid_to=valid_to, status=data["status"],
-                   month_rule=data["maanedsregel"], folder=folder, sources=list(data["kilder"]), data=data)
+                   month_rule=data["maanedsregel"], folder=folder, sources=list(data["kilder"]), data=data,
+                   header=doc)
 
 
 def _root_scope(doc: Document, errors: list[InvalidRuleset], ruleset: Ruleset, session: CompileSession) -> Scope:
@@ -168,7 +174,8 @@ def _parameters(raw: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> dic
         scope.define(name, here, f"parameter i {scope.doc.where(here)}")
         meta = Meta(id=name, kind="parameter", where=scope.doc.where(here),
                     kilde=scope.kilde(spec["kilde"], here + ("kilde",)), title=spec.get("beskrivelse"),
-                    text=spec.get("tekst"), note=spec.get("fortolkning"), status=spec.get("status"))
+                    text=spec.get("tekst"), note=spec.get("fortolkning"), status=spec.get("status"),
+                    source=_source(spec))
         out[name] = Parameter(name=name, value=spec["vaerdi"], meta=meta)
     return out
 
@@ -249,7 +256,13 @@ def _question_file(doc: Document, ruleset: Ruleset, errors: list[InvalidRuleset]
 def _meta(data: dict[str, Any], scope: Scope, path: tuple[Any, ...], ident: str, kind: str) -> Meta:
     return Meta(id=ident, kind=kind, where=scope.doc.where(path),
                 kilde=scope.kilde(data.get("kilde"), path + ("kilde",)), title=data.get("titel"),
-                text=data.get("tekst"), note=data.get("fortolkning"), status=data.get("status"))
+                text=data.get("tekst"), note=data.get("fortolkning"), status=data.get("status"),
+                source=_source(data))
+
+
+def _source(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The mapping the secretariat wrote, read-only, for the rule that came from it."""
+    return MappingProxyType(data)
 
 
 def _outputs(raw: dict[str, Any], spec: Question, scope: Scope, meta: Meta) -> dict[str, Expression]:
@@ -279,27 +292,44 @@ def _steps(raw: list[dict[str, Any]], scope: Scope, path: tuple[Any, ...]) -> li
 
 
 def _step(data: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> Step | None:
-    kind = next(k for k in ("formel", "tabel", "kraev", "ikke_reguleret", "advarsel", "varianter", "blok")
-                if k in data)
+    kind = kind_of(data)  # the schema guarantees exactly one
     meta = _meta(data, scope, path, data["id"], kind)
     guard = scope.expression(data["naar"], path + ("naar",), meta=meta) if "naar" in data else None
-    if kind == "formel":
-        expr = scope.expression(data["formel"], path + ("formel",), meta=meta)
-        scope.define(data["id"], path + ("id",), f"trin i {scope.doc.where(path)}")
-        return Formula(meta, guard, expr) if expr else None
-    if kind == "tabel":
-        return _table(data["tabel"], meta, guard, scope, path + ("tabel",))
-    if kind == "kraev":
-        for j, name in enumerate(data["kraev"]):
-            if name not in scope.names:
-                scope.fail(path + ("kraev", j), f"ukendt navn '{name}' under kraev")
-        return Require(meta, guard, tuple(data["kraev"]))
-    if kind == "ikke_reguleret":
-        return Unregulated(meta, guard, data["ikke_reguleret"])
-    if kind == "advarsel":
-        return Warning(meta, guard, data["advarsel"])
-    if kind == "blok":
-        return _plugin_step(data, meta, guard, scope, path)
+    return _COMPILE[kind](data, meta, guard, scope, path)
+
+
+def _formula_step(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
+                  path: tuple[Any, ...]) -> Formula | None:
+    expr = scope.expression(data["formel"], path + ("formel",), meta=meta)
+    scope.define(data["id"], path + ("id",), f"trin i {scope.doc.where(path)}")
+    return Formula(meta, guard, expr) if expr else None
+
+
+def _table_step(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
+                path: tuple[Any, ...]) -> Table:
+    return _table(data["tabel"], meta, guard, scope, path + ("tabel",))
+
+
+def _require_step(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
+                  path: tuple[Any, ...]) -> Require:
+    for j, name in enumerate(data["kraev"]):
+        if name not in scope.names:
+            scope.fail(path + ("kraev", j), f"ukendt navn '{name}' under kraev")
+    return Require(meta, guard, tuple(data["kraev"]))
+
+
+def _unregulated_step(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
+                      path: tuple[Any, ...]) -> Unregulated:
+    return Unregulated(meta, guard, data["ikke_reguleret"])
+
+
+def _warning_step(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
+                  path: tuple[Any, ...]) -> Warning:
+    return Warning(meta, guard, data["advarsel"])
+
+
+def _variants_step(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
+                   path: tuple[Any, ...]) -> Variants:
     return _variants(data["varianter"], meta, guard, scope, path + ("varianter",))
 
 
@@ -324,6 +354,13 @@ def _plugin_step(data: dict[str, Any], meta: Meta, guard: Expression | None, sco
         if name not in scope.names:
             scope.fail(path + ("blok",), f"byggeklodsen '{kind}' læser det ukendte navn '{name}'")
     return PluginStep(meta, guard, function, reads)
+
+
+#: How each step kind of :data:`~.kinds.STEP_KINDS` is compiled (a test checks the keys agree).
+_COMPILE: dict[str, Callable[[dict[str, Any], Meta, Expression | None, Scope, tuple[Any, ...]], Step | None]] = {
+    "formel": _formula_step, "tabel": _table_step, "kraev": _require_step, "ikke_reguleret": _unregulated_step,
+    "advarsel": _warning_step, "varianter": _variants_step, "blok": _plugin_step,
+}
 
 
 # --- tables and variants --------------------------------------------------------

@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ..load.yamlload import Document
 from .catalogue import Question
 from ..formula.expr import Expression
 from ..formula.money import CONTEXT
@@ -112,6 +113,13 @@ class Ruleset:
     parameters: dict[str, Parameter] = field(default_factory=dict)
     questions: dict[str, RuleQuestion] = field(default_factory=dict)
     unregulated: dict[str, dict[str, str]] = field(default_factory=dict)
+    header: Document | None = field(default=None, repr=False)  # regelsaet.yaml as read: data and lines
+
+    def where(self, path: tuple[Any, ...] = ()) -> str:
+        """``file:line`` of ``path`` in ``regelsaet.yaml`` (e.g. ``("genbrug", 0)``)."""
+        if self.header is None:
+            return f"{self.id}/regelsaet.yaml:1"
+        return self.header.where(path)
 
     def covers(self, day: _dt.date) -> bool:
         return self.valid_from <= day <= self.valid_to

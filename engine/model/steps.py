@@ -35,6 +35,7 @@ from .trace import Context, TraceStep
 # formulas themselves cannot reach attributes.
 _RUNTIME_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, IndexError, AttributeError,
                    decimal.DecimalException)
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Meta:
     note: str | None = None
     status: str | None = None
     inherited: list[str] = field(default_factory=list)      # from parameters the rule uses
+    #: The YAML mapping the secretariat wrote for this rule (read-only view; ``where`` is its file:line).
+    source: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
 
     def warn(self, ctx: Context) -> None:
         """Warnings this rule attaches to any result that used it."""

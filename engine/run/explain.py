@@ -7,35 +7,18 @@ reached, step by step with the values used and the citation, then warnings.
 
 from __future__ import annotations
 
-import datetime as _dt
-from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from ..model.catalogue import catalogue
 from ..errors import EngineError
-from ..formula.money import format_kr
 from .result import Result
 from ..model.trace import TraceStep
+from ..model.values import field_kind, to_text
 
 
 def format_value(value: Any, kind: str | None = None) -> str:
-    """One value in Danish notation; amounts as ``1.320.000,00 kr.``."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "ja" if value else "nej"
-    if isinstance(value, Decimal):
-        if kind == "beloeb":
-            return format_kr(value)
-        return f"{value:f}".replace(".", ",")
-    if isinstance(value, _dt.date):
-        return value.strftime("%d-%m-%Y")
-    if isinstance(value, Mapping):
-        inner = kind if kind == "beloeb" else None
-        return "{" + ", ".join(f"{k}: {format_value(v, inner)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "; ".join(format_value(v) for v in value) if value else "(ingen)"
-    return str(value)
+    """One value in Danish notation; amounts as ``1.320.000,00 kr.`` (see :mod:`rammeaftale.model.values`)."""
+    return to_text(value, kind)
 
 
 def explain(result: Result) -> str:
@@ -44,9 +27,7 @@ def explain(result: Result) -> str:
     lines = [f"Spørgsmål: {result.question} – {spec.title}",
              f"Regelsæt: {result.ruleset} (status: {result.status})", "", "Resultat:"]
     for name, value in result.output.items():
-        field = spec.outputs[name].spec
-        kind = field["type"] if field["type"] != "kort" else _item_type(field)
-        lines.append(f"  {name}: {format_value(value, kind)}")
+        lines.append(f"  {name}: {format_value(value, field_kind(spec.outputs[name].spec))}")
     if result.trace:
         lines += ["", "Sådan er resultatet fundet:"]
         for number, step in enumerate(result.trace, 1):
@@ -54,11 +35,6 @@ def explain(result: Result) -> str:
     if result.warnings:
         lines += ["", "Advarsler:"] + [f"  ! {w}" for w in result.warnings]
     return "\n".join(lines)
-
-
-def _item_type(field: Mapping[str, Any]) -> str | None:
-    item = field.get("af")
-    return item.get("type") if isinstance(item, Mapping) else item
 
 
 def _step_lines(number: int, step: TraceStep) -> list[str]:

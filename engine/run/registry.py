@@ -14,6 +14,7 @@ from typing import Collection, Iterable
 
 from ..model.compiler import RULESET_FILE, compile_folder
 from ..errors import InvalidRuleset, NoRuleset, RulesetErrors
+from ..load.yamlload import Document, load_file
 from ..model.extensions import CompileSession
 from ..model.ruleset import Ruleset
 
@@ -35,8 +36,9 @@ class Registry:
         there, everything is loaded, so the ``no_ruleset`` error can list what
         exists.
         """
-        folders = list({f.resolve(): f for root in roots for f in _folders(Path(root))}.values())
-        library_folders = {f for f in folders if _is_library(f)}
+        headers = _Headers()
+        folders = list({f.resolve(): f for root in roots for f in _folders(Path(root), headers)}.values())
+        library_folders = {f for f in folders if headers.is_library(f)}
         if only and set(only) <= {f.name for f in folders}:
             folders = [f for f in folders if f.name in only or f in library_folders]
         session = session or CompileSession()
@@ -45,7 +47,8 @@ class Registry:
         agreements: list[Ruleset] = []
         for folder in sorted(folders, key=lambda f: (f not in library_folders, f.name)):
             try:
-                ruleset = compile_folder(folder, libraries, display_root=folder.parent, session=session)
+                ruleset = compile_folder(folder, libraries, display_root=folder.parent, session=session,
+                                         header=headers.get(folder))
             except RulesetErrors as exc:
                 errors.extend(exc.errors)
                 continue
@@ -99,7 +102,7 @@ class Registry:
         return sorted((r for r in self.rulesets.values() if r.kind == "aftale"), key=lambda r: (r.region, r.valid_from))
 
 
-def _folders(root: Path) -> list[Path]:
+def _folders(root: Path, headers: "_Headers") -> list[Path]:
     """The ruleset folders ``root`` names; for one ruleset folder, also the libraries beside it.
 
     ``rammeaftale validate rulesets/nordjylland-2027`` must find the
@@ -107,10 +110,27 @@ def _folders(root: Path) -> list[Path]:
     """
     if (root / RULESET_FILE).exists():
         beside = [p.parent for p in root.parent.glob(f"*/{RULESET_FILE}")]
-        return [root] + sorted(f for f in beside if f.resolve() != root.resolve() and _is_library(f))
+        return [root] + sorted(f for f in beside if f.resolve() != root.resolve() and headers.is_library(f))
     return sorted(p.parent for p in root.glob(f"*/{RULESET_FILE}"))
 
 
-def _is_library(folder: Path) -> bool:
-    text = (folder / RULESET_FILE).read_text("utf-8", errors="replace")
-    return "\ntype: bibliotek" in "\n" + text
+class _Headers:
+    """Each folder's ``regelsaet.yaml``, parsed once per load and handed on to the compiler."""
+
+    def __init__(self) -> None:
+        self._docs: dict[Path, Document | None] = {}
+
+    def get(self, folder: Path) -> Document | None:
+        """The parsed header, or ``None`` if it does not parse (the compiler then reports why)."""
+        key = folder.resolve()
+        if key not in self._docs:
+            try:
+                # The same display name as compile_folder(display_root=folder.parent) gives it.
+                self._docs[key] = load_file(folder / RULESET_FILE, str(Path(folder.name) / RULESET_FILE))
+            except InvalidRuleset:
+                self._docs[key] = None
+        return self._docs[key]
+
+    def is_library(self, folder: Path) -> bool:
+        doc = self.get(folder)
+        return doc is not None and isinstance(doc.data, dict) and doc.data.get("type") == "bibliotek"

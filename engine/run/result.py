@@ -8,16 +8,15 @@ dates as ``"YYYY-MM-DD"``).
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping
 
 from ..model.catalogue import Field
-from ..formula.dates import Frist
 from ..errors import InvalidRuleset
 from ..formula.money import round_to
 from ..model.trace import TraceStep
+from ..model.values import to_json
 
 
 @dataclass
@@ -77,24 +76,5 @@ def _typed(spec: Mapping[str, Any], value: Any) -> Any:
     return value
 
 
-def dump(value: Any) -> Any:
-    """JSON-ready form of any value the engine produces."""
-    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
-        return value
-    if isinstance(value, Decimal):
-        return _decimal_text(value)
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    if isinstance(value, Frist):
-        return value.text
-    if isinstance(value, Mapping):
-        return {str(k): dump(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [dump(v) for v in value]
-    return str(value)
-
-
-def _decimal_text(value: Decimal) -> str:
-    if value == value.to_integral_value() and value.as_tuple().exponent >= 0:
-        return str(int(value))
-    return format(value, "f")
+#: JSON-ready form of any value the engine produces; the one formatter's JSON mode.
+dump = to_json

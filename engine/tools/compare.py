@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from ..model.catalogue import catalogue
 from ..errors import EngineError, InvalidCase
-from ..run.result import dump
+from ..model.values import field_kind, to_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..run.api import Engine
@@ -91,25 +91,21 @@ def differences(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 # --- rendering ------------------------------------------------------------------
 
-def _text(value: Any) -> str:
+def _text(value: Any, kind: str | None = None) -> str:
     if isinstance(value, Mapping) and set(value) == {"error"}:
         return "ikke reguleret" if value["error"] == NOT_REGULATED else f"FEJL ({value['error']})"
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "ja" if value else "nej"
-    if isinstance(value, (dict, list)):
-        return json.dumps(dump(value), ensure_ascii=False)
-    return str(value)
+    return to_text(value, kind)
 
 
 def rows(comparison: Comparison) -> list[tuple[str, bool, list[str]]]:
     """``(field, differs, [text per ruleset])`` — the table both views print."""
     differing = {d["field"] for d in comparison.differences}
+    outputs = catalogue()[comparison.question].outputs
     statuses = [e.get("status") or _text(cell(e, "")) for e in comparison.results]
     table = [("status", len(set(statuses)) > 1, statuses)]
     for name in field_names(comparison.results):
-        table.append((name, name in differing, [_text(cell(e, name)) for e in comparison.results]))
+        kind = field_kind(outputs[name].spec) if name in outputs else None
+        table.append((name, name in differing, [_text(cell(e, name), kind) for e in comparison.results]))
     return table
 
 

@@ -14,12 +14,14 @@ import datetime as _dt
 import html
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from ..model.catalogue import catalogue
 from ..model.compiler import KILDE_PATTERN
-from .rulemap import question_documents, step_kind
-from ..model.ruleset import Ruleset
+from ..model.kinds import kind_of
+from ..model.ruleset import RuleQuestion, Ruleset
+from ..model.values import to_text
+from .rulemap import answered
 from .scaffold import unverified
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,30 +76,17 @@ def plain(expression: Any) -> str:
     return text
 
 
-def value_text(value: Any) -> str:
-    """A literal value as a reader would say it."""
-    if isinstance(value, bool):
-        return "ja" if value else "nej"
-    if value is None:
-        return "intet"
-    if isinstance(value, list):
-        return "; ".join(value_text(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {value_text(v)}" for k, v in value.items())
-    return str(value)
-
-
 def condition_text(cell: Any) -> str:
     """A table cell: ``[a, b]`` → "a eller b", ``{fra: 1, til: 5}`` → "fra 1 til 5", ``-`` → alle."""
     if cell in ("-", None):
         return "(alle)"
     if isinstance(cell, list):
-        items = [value_text(c) for c in cell]
+        items = [to_text(c) for c in cell]
         return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " eller " + items[-1]
     if isinstance(cell, dict):
         words = {"fra": "fra", "til": "til og med", "over": "over", "under": "under"}
         return " ".join(f"{words[k]} {cell[k]}" for k in ("fra", "over", "til", "under") if k in cell)
-    return value_text(cell)
+    return to_text(cell)
 
 
 # --- sources ---------------------------------------------------------------------
@@ -150,23 +139,23 @@ def _span(kilde: str) -> int:
 
 def render_ruleset(engine: "Engine", ruleset: Ruleset, sources: Sources) -> str:
     """The whole printable page for one ruleset."""
-    docs = question_documents(ruleset, engine.registry.get)
-    parts = [_header(ruleset, sources), _contents(ruleset, docs), _parameters(ruleset, sources)]
+    questions = answered(ruleset, engine.registry.get)
+    parts = [_header(ruleset, sources), _contents(ruleset, questions), _parameters(ruleset, sources)]
     for name, spec in catalogue().items():
-        if name in docs:
-            owner = ruleset.questions[name].owner
-            parts.append(_question(name, spec.title, docs[name].data, ruleset, owner, sources))
+        if name in questions:
+            question = questions[name]
+            parts.append(_question(name, spec.title, question.meta.source, ruleset, question.owner, sources))
         elif name in ruleset.unregulated:
             parts.append(_unregulated(name, spec.title, ruleset.unregulated[name], sources))
     parts.append(f'<p class="meta">Udskrevet {_dt.date.today().isoformat()} af rammeaftale-engine.</p>')
     return page(f"{ruleset.name} ({ruleset.id})", "\n".join(parts))
 
 
-def _contents(ruleset: Ruleset, docs: dict[str, Any]) -> str:
+def _contents(ruleset: Ruleset, questions: dict[str, RuleQuestion]) -> str:
     items = []
     for name, spec in catalogue().items():
-        if name in docs:
-            status = docs[name].data.get("status") or ruleset.status
+        if name in questions:
+            status = questions[name].meta.source.get("status") or ruleset.status
             items.append(f'<li><a href="#{esc(name)}">{esc(spec.title)}</a>{badge(status)}</li>')
         elif name in ruleset.unregulated:
             items.append(f'<li><a href="#{esc(name)}">{esc(spec.title)}</a>{badge("ikke_reguleret", "ikke reguleret")}</li>')
@@ -197,14 +186,14 @@ def _header(ruleset: Ruleset, sources: Sources) -> str:
 def _parameters(ruleset: Ruleset, sources: Sources) -> str:
     if not ruleset.parameters:
         return ""
-    rows = "".join(f"<tr><td><code>{esc(p.name)}</code>{badge(p.status)}</td><td>{esc(value_text(p.value))}</td>"
+    rows = "".join(f"<tr><td><code>{esc(p.name)}</code>{badge(p.status)}</td><td>{esc(to_text(p.value))}</td>"
                    f"<td>{esc(p.description or '')}{_note(p.note)}</td><td>{sources.cite(p.kilde)}</td></tr>"
                    for p in ruleset.parameters.values())
     return ("<h2>Aftalens tal (parametre)</h2><table><tr><th>Navn</th><th>Værdi</th><th>Betydning</th>"
             f"<th>Kilde</th></tr>{rows}</table>")
 
 
-def _question(name: str, title: str, data: dict[str, Any], ruleset: Ruleset, owner: str, sources: Sources) -> str:
+def _question(name: str, title: str, data: Mapping[str, Any], ruleset: Ruleset, owner: str, sources: Sources) -> str:
     status = data.get("status") or ruleset.status
     out = [f'<h2 id="{esc(name)}">{esc(data.get("titel") or title)}{badge(status)}</h2>',
            f'<p class="meta">Spørgsmål <code>{esc(name)}</code>: {esc(title)}'
@@ -212,7 +201,7 @@ def _question(name: str, title: str, data: dict[str, Any], ruleset: Ruleset, own
            _text(data), sources.cite(data.get("kilde"))]
     local = data.get("parametre") or {}
     if local:
-        rows = "".join(f"<tr><td><code>{esc(k)}</code></td><td>{esc(value_text(v['vaerdi']))}</td>"
+        rows = "".join(f"<tr><td><code>{esc(k)}</code></td><td>{esc(to_text(v['vaerdi']))}</td>"
                        f"<td>{esc(v.get('beskrivelse', ''))}</td><td>{sources.cite(v.get('kilde'))}</td></tr>"
                        for k, v in local.items())
         out.append(f"<table><tr><th>Tal</th><th>Værdi</th><th>Betydning</th><th>Kilde</th></tr>{rows}</table>")
@@ -241,11 +230,10 @@ def _steps(steps: Iterable[dict[str, Any]], sources: Sources) -> str:
     return "\n".join(_step(step, sources) for step in steps)
 
 
-def _step(step: dict[str, Any], sources: Sources) -> str:
-    kind = step_kind(step)
+def _step(step: Mapping[str, Any], sources: Sources) -> str:
     head = (f'<div class="step"><h3>{esc(step.get("titel") or step["id"])}{badge(step.get("status"))}</h3>'
             + (f"<p>Kun når: <code>{esc(plain(step['naar']))}</code></p>" if step.get("naar") else ""))
-    body = _BODIES.get(kind, lambda s, src: "")(step, sources)
+    body = _BODIES[kind_of(step)](step, sources)
     return head + body + _text(step) + sources.cite(step.get("kilde")) + "</div>"
 
 
@@ -274,7 +262,7 @@ def _table_row(row: dict[str, Any], table: dict[str, Any], sources: Sources) -> 
 
 def _outcome(row: dict[str, Any], column: str) -> str:
     if column in row.get("saet", {}):
-        return esc(value_text(row["saet"][column]))
+        return esc(to_text(row["saet"][column]))
     if column in row.get("beregn", {}):
         return f"<code>{esc(plain(row['beregn'][column]))}</code>"
     return ""
@@ -303,9 +291,17 @@ def _variants(step: dict[str, Any], sources: Sources) -> str:
     return "\n".join(out)
 
 
-_BODIES: dict[str, Callable[[dict[str, Any], Sources], str]] = {
+def _plugin_block(step: Mapping[str, Any], sources: Sources) -> str:
+    params = {k: v for k, v in step["blok"].items() if k != "type"}
+    given = "".join(f"<li><code>{esc(k)}</code> = {esc(to_text(v))}</li>" for k, v in params.items())
+    return (f"<p><code>{esc(step['id'])}</code> beregnes af byggeklodsen <code>{esc(step['blok']['type'])}</code> "
+            f"fra et plugin" + (f" med parametrene:</p><ul>{given}</ul>" if given else " (uden parametre).</p>"))
+
+
+#: The body of each step kind (keyed like :data:`~rammeaftale.model.kinds.STEP_KINDS`; a test checks that).
+_BODIES: dict[str, Callable[[Mapping[str, Any], Sources], str]] = {
     "formel": _formula, "tabel": _table, "kraev": _require, "ikke_reguleret": _unregulated_step,
-    "advarsel": _warning, "varianter": _variants,
+    "advarsel": _warning, "varianter": _variants, "blok": _plugin_block,
 }
 
 

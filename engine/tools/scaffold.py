@@ -75,12 +75,20 @@ def _rewrite(text: str, source: Ruleset, new_id: str, fra: _dt.date, til: _dt.da
              entries: Iterable[tuple[str, str]]) -> str:
     """The copied header with the new identity and the re-verification list.
 
-    Line-based so the secretariat's comments and layout survive the copy.
+    Which top-level keys exist and on which line each starts comes from the
+    parsed header (``source.header``); the edit itself is line-based so the
+    secretariat's comments and layout survive the copy.
     """
     lines = text.splitlines()
-    at = _block_start(lines, "id")
-    for key in REWRITTEN:
-        lines = _without_block(lines, key)
+    starts = {key: _start(source, key) for key in REWRITTEN if key in source.data}
+    at = starts.get("id")
+    for key, start in sorted(starts.items(), key=lambda item: -item[1]):   # bottom-up: earlier lines stay put
+        end = start + 1
+        while end < len(lines) and _continues(lines, end):
+            end += 1
+        del lines[start:end]
+        if at is not None and start < at:
+            at -= end - start
     reason = (f"Oprettet med 'rammeaftale ny-periode' fra {source.id} den {_dt.date.today().isoformat()}. "
               "Reglerne er kopieret fra den forrige periode og skal genverificeres mod den nye aftaletekst "
               "(se genverificer).")
@@ -95,20 +103,9 @@ def _rewrite(text: str, source: Ruleset, new_id: str, fra: _dt.date, til: _dt.da
     return "\n".join(lines + tail) + "\n"
 
 
-def _block_start(lines: list[str], key: str) -> int | None:
-    pattern = re.compile(rf"^{re.escape(key)}:(\s|$)")
-    return next((i for i, line in enumerate(lines) if pattern.match(line)), None)
-
-
-def _without_block(lines: list[str], key: str) -> list[str]:
-    """``lines`` without the top-level ``key:`` and everything indented under it."""
-    start = _block_start(lines, key)
-    if start is None:
-        return lines
-    end = start + 1
-    while end < len(lines) and _continues(lines, end):
-        end += 1
-    return lines[:start] + lines[end:]
+def _start(source: Ruleset, key: str) -> int:
+    """0-based index of the line where the top-level ``key`` starts in ``regelsaet.yaml``."""
+    return source.header.line((key,)) - 1 if source.header is not None else 0
 
 
 def _continues(lines: list[str], i: int) -> bool:
