@@ -19,41 +19,15 @@ A file read before comes back from :mod:`engine.cache` without parsing.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import cache
 from ..errors import InvalidRuleset
+from .document import MAX_DEPTH, SAFE_C_DEPTH, Document, PathKey
 
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "Document", "PathKey", "load_file", "load_text"]
 MAX_FILE_BYTES = 1_000_000
-MAX_DEPTH = 40
-#: Depth libyaml's recursive C composer handles with a wide margin (it overflows
-#: an 8 MB stack near 30 000); below it the event pre-scan is skipped.
-SAFE_C_DEPTH = 2000
-
-PathKey = tuple[Any, ...]
-
-
-@dataclass
-class Document:
-    """Plain data plus the line of every mapping key and list item."""
-
-    data: Any
-    file: str
-    lines: dict[PathKey, int] = field(default_factory=dict)
-    digest: str = ""                      # sha256 of the text, for caches
-
-    def line(self, path: PathKey = ()) -> int:
-        """Line of ``path``, or of its nearest located ancestor."""
-        path = tuple(path)
-        while path and path not in self.lines:
-            path = path[:-1]
-        return self.lines.get(path, 1)
-
-    def where(self, path: PathKey = ()) -> str:
-        """``file:line`` of ``path`` for error messages."""
-        return f"{self.file}:{self.line(path)}"
 
 
 def load_file(path: Path | str, display: str | None = None) -> Document:

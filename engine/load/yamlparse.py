@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import InvalidRuleset
-from .yamlload import MAX_DEPTH, SAFE_C_DEPTH, Document, PathKey
+from .document import MAX_DEPTH, SAFE_C_DEPTH, Document, PathKey
 
 #: libyaml's parser when PyYAML has it (about ten times faster, same nodes and
 #: marks); the pure-Python safe loader otherwise.  Either only composes nodes.

@@ -29,7 +29,7 @@ from .result import Result, typed_output
 from ..model.ruleset import RuleQuestion, Ruleset
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..tools.compare import Comparison
+    from .compare import Comparison
     from .plugins import Plugins
 
 #: The case field whose date picks the ruleset when no ``dato`` is given
@@ -146,8 +146,8 @@ class Engine:
 
     def compare(self, question: str, case: Mapping[str, Any], *,
                 rulesets: Sequence[str] | None = None) -> "Comparison":
-        """``case`` under each ruleset side by side (see :mod:`engine.compare`)."""
-        from ..tools.compare import compare
+        """``case`` under each ruleset side by side (see :mod:`rammeaftale.run.compare`)."""
+        from .compare import compare   # late: compare calls back into evaluate
         return compare(self, question, case, rulesets)
 
     def _question(self, chosen: Ruleset, question: str, values: Mapping[str, Any]) -> RuleQuestion:
