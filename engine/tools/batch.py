@@ -376,7 +376,8 @@ def _csv_record_at(lines: _Lines, number: int, text: str, header: list[str], del
     If the line leaves a quote open, following lines are joined until it
     closes — but only if the joined record then parses to exactly one row with
     the header's number of fields, within :data:`MAX_RECORD_LINES` lines and
-    :data:`MAX_CASE_BYTES` bytes.  Otherwise this line alone is the error and
+    :data:`MAX_CASE_BYTES` bytes, and no line inside it is a complete row by
+    itself (that is a quote left open, not a field written over two lines).  Otherwise this line alone is the error and
     the lines taken are put back, so an unbalanced quote costs one row, not
     every row after it.
     """
@@ -394,6 +395,9 @@ def _csv_record_at(lines: _Lines, number: int, text: str, header: list[str], del
         except UnicodeDecodeError:
             lines.push_back(taken)
             raise _unbalanced(number) from None
+    if any(_whole_row(raw, len(header), delimiter) for _, raw in taken[:-1]):
+        lines.push_back(taken)        # the "field" would swallow lines that are rows of their own
+        raise _unbalanced(number)
     try:
         rows = list(csv.reader(io.StringIO(record), delimiter=delimiter, strict=True))
     except csv.Error as exc:
@@ -415,6 +419,18 @@ def _csv_record_at(lines: _Lines, number: int, text: str, header: list[str], del
     if stray:
         raise InvalidCase(f"linje {number} har en værdi ('{stray[0][:40]}') i en kolonne uden navn", path="")
     return {name: cell for name, cell in cells.items() if name}
+
+
+def _whole_row(raw: bytes | None, width: int, delimiter: str) -> bool:
+    """Is this physical line a complete CSV row of ``width`` fields by itself?"""
+    try:
+        text = raw.decode("utf-8") if raw is not None else ""
+        if not text.strip() or text.count('"') % 2:
+            return False
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
+    except (UnicodeDecodeError, csv.Error):
+        return False
+    return len(rows) == 1 and len(rows[0]) == width
 
 
 def _unbalanced(number: int) -> InvalidCase:
