@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from decimal import Decimal
+
 from rammeaftale import Engine
+from rammeaftale.errors import InvalidCase
 from rammeaftale.tools import batch
 
 from .helpers import QUESTION, SOURCE, write_ruleset
@@ -113,3 +116,208 @@ def test_cli_all_good_exits_zero(root: Path, tmp_path: Path) -> None:
     src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text(json.dumps(GOOD) + "\n\n", "utf-8")
     assert _cli(root, "objektiv_finansiering", "--input", str(src), "--output", str(dst)).returncode == 0
+
+
+# --- B1: one line per row, with its id, whatever the row holds ---------------------------------
+
+def _run_cli(root: Path | None, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    prefix = ["--rulesets", str(root)] if root else []
+    return subprocess.run([sys.executable, "-m", "rammeaftale", *prefix, "batch", *args], capture_output=True,
+                          cwd=ROOT, timeout=300, input=stdin)
+
+
+def test_every_row_gets_one_line_with_its_id_of_any_json_type(root: Path, tmp_path: Path) -> None:
+    case = json.dumps(GOOD["case"])
+    rows = [
+        '{"id": "tekst", "ruleset": "t-2021", "case": %s}' % case,
+        '{"id": 1.5, "ruleset": "t-2021", "case": %s}' % case,
+        '{"id": 7, "ruleset": "t-2021", "case": %s}' % case,
+        '{"id": null, "ruleset": "t-2021", "case": %s}' % case,
+        '{"id": {"sag": [1, "a"]}, "ruleset": "t-2021", "case": %s}' % case,
+        '{"id": 12345678901234567890.123456789, "ruleset": "t-2021", "case": %s}' % case,
+        '{"id": "nan", "ruleset": "t-2021", "case": {"udgift": NaN, "befolkning": {"A": 1}}}',
+        '{"id": "inf", "ruleset": "t-2021", "case": {"udgift": Infinity, "befolkning": {"A": 1}}}',
+        '{"id": "dobbelt", "ruleset": "t-2021", "case": {"udgift": 1, "befolkning": {"A": 1, "A": 99}}}',
+        '{"id": "dobbelt-id", "id": "igen", "ruleset": "t-2021", "case": %s}' % case,
+    ]
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_bytes(("\n".join(rows) + "\n").encode() + b'{"id": "latin1", "x": "\xe6"}\n')
+    done = _run_cli(root, "objektiv_finansiering", "--input", str(src), "--output", str(dst), "--workers", "2")
+    assert b"Traceback" not in done.stderr and done.returncode == 1
+    out = [json.loads(line, parse_float=Decimal) for line in dst.read_text("utf-8").splitlines()]
+    assert len(out) == len(rows) + 1
+    assert [o["id"] for o in out[:6]] == ["tekst", Decimal("1.5"), 7, None, {"sag": [1, "a"]},
+                                         Decimal("12345678901234567890.123456789")]
+    assert all("output" in o for o in out[:6])
+    assert all(o["error"]["kind"] == "invalid_case" for o in out[6:])
+    assert [o["error"]["line"] for o in out[6:]] == [7, 8, 9, 10, 11]
+    assert "11 rækker, 6 besvaret, 5 fejl" in done.stderr.decode()
+
+
+def test_an_oversize_jsonl_row_is_one_error_and_the_run_goes_on(root: Path, tmp_path: Path) -> None:
+    from rammeaftale.load.casefile import MAX_CASE_BYTES
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    big = json.dumps(GOOD | {"id": "stor", "pad": "x" * (2 * MAX_CASE_BYTES)})
+    src.write_text("\n".join([json.dumps(GOOD | {"id": 1}), big, json.dumps(GOOD | {"id": 3})]) + "\n", "utf-8")
+    done = _run_cli(root, "objektiv_finansiering", "--input", str(src), "--output", str(dst), "--workers", "1")
+    assert b"Traceback" not in done.stderr
+    out = [json.loads(line) for line in dst.read_text("utf-8").splitlines()]
+    assert [o["id"] for o in out] == [1, None, 3]
+    assert "for stor" in out[1]["error"]["message"] and out[1]["error"]["line"] == 2
+
+
+# --- B2: CSV records: oversize fields, unbalanced quotes, truthful counts ---------------------------
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.open(encoding="utf-8", newline="")))
+
+
+def test_an_oversize_csv_field_is_one_error_row(root: Path, tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    huge = "x" * (csv.field_size_limit() + 10)
+    src.write_text(f"id,ruleset,fakturadato\na,t-2021,2021-01-31\n\"{huge}\",t-2021,2021-01-31\nc,t-2021,2021-01-31\n",
+                   "utf-8")
+    done = _run_cli(root, "afregning", "--input", str(src), "--output", str(dst), "--workers", "1")
+    assert b"Traceback" not in done.stderr and done.returncode == 1
+    rows = _csv_rows(dst)
+    assert [r["error_kind"] for r in rows] == ["", "invalid_case", ""]
+    assert rows[2]["id"] == "c"
+    assert "3 rækker, 2 besvaret, 1 fejl" in done.stderr.decode()
+
+
+def test_an_unbalanced_quote_is_one_error_row_and_does_not_swallow_the_rest(root: Path, tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    lines = ["id,ruleset,fakturadato", "a,t-2021,2021-01-31", '"b,t-2021,2021-01-31',
+             *[f"r{i},t-2021,2021-01-31" for i in range(5)], 'c",t-2021,2021-01-31', "d,t-2021,2021-01-31"]
+    src.write_text("\n".join(lines) + "\n", "utf-8")
+    done = _run_cli(root, "afregning", "--input", str(src), "--output", str(dst), "--workers", "1")
+    assert b"Traceback" not in done.stderr
+    rows = _csv_rows(dst)
+    assert len(rows) == len(lines) - 1                       # one output row per physical data line
+    assert [r["id"] for r in rows if not r["error_kind"]] == ["a", *[f"r{i}" for i in range(5)], "d"]
+    errors = [r for r in rows if r["error_kind"]]
+    assert len(errors) == 2 and all("anførselstegn" in r["error_message"] for r in errors)
+    assert "9 rækker, 7 besvaret, 2 fejl" in done.stderr.decode()
+
+
+def test_a_quoted_field_over_two_lines_is_one_record(root: Path, tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text('id,ruleset,fakturadato\n"to\nlinjer",t-2021,2021-01-31\nb,t-2021,2021-01-31\n', "utf-8")
+    done = _run_cli(root, "afregning", "--input", str(src), "--output", str(dst), "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    assert [r["id"] for r in _csv_rows(dst)] == ["to\nlinjer", "b"]
+    assert "2 rækker, 2 besvaret, 0 fejl" in done.stderr.decode()
+
+
+def test_a_row_with_too_many_or_too_few_fields_is_an_error(root: Path, tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("id,ruleset,fakturadato\na,t-2021,2021-01-31,ekstra\nb,t-2021\nc,t-2021,2021-01-31\n", "utf-8")
+    _run_cli(root, "afregning", "--input", str(src), "--output", str(dst), "--workers", "1")
+    assert [r["error_kind"] for r in _csv_rows(dst)] == ["invalid_case", "invalid_case", ""]
+
+
+# --- B3: the output appears complete or not at all -------------------------------------------------
+
+def test_a_failed_run_leaves_no_output_and_no_temporary_file(root: Path, tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("id,id,fakturadato\na,b,2021-01-31\n", "utf-8")           # a header that cannot be used
+    done = _run_cli(root, "afregning", "--input", str(src), "--output", str(dst))
+    assert done.returncode == 1 and b"Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "rs"]
+
+
+def test_a_successful_run_leaves_only_the_output(root: Path, tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(json.dumps(GOOD) + "\n", "utf-8")
+    assert _run_cli(root, "objektiv_finansiering", "--input", str(src), "--output", str(dst)).returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "rs"]
+
+
+def test_a_killed_run_leaves_no_file_that_looks_complete(root: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+    dst = tmp_path / "out.jsonl"
+    dst.write_text("gammelt resultat\n", "utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "rammeaftale", "--rulesets", str(root), "batch",
+                             "objektiv_finansiering", "--input", "-", "--output", str(dst), "--workers", "1"],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write((json.dumps(GOOD) + "\n").encode() * 50)
+        proc.stdin.flush()
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".out.jsonl.*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(tmp_path.glob(".out.jsonl.*.tmp")), "the run never started writing"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert dst.read_text("utf-8") == "gammelt resultat\n"          # the old file, not half a new one
+
+
+# --- B4: CSV output is safe to open in a spreadsheet -------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1+2", "'+1+2"), ("-1+2", "'-1+2"),
+    ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("-1250.50", "-1250.50"), ("-5", "-5"), ("1250.50", "1250.50"), ("Vejle", "Vejle"), ("", "")])
+def test_csv_cells_that_could_be_formulas_are_neutralised(text: str, expected: str) -> None:
+    assert batch.safe_cell(text) == expected
+
+
+def test_csv_output_neutralises_an_id_and_keeps_negative_amounts(root: Path, tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text('id,ruleset,fakturadato\n"=cmd|\' /C calc\'!A0",t-2021,2021-01-31\n-7,t-2021,2021-01-31\n', "utf-8")
+    _run_cli(root, "afregning", "--input", str(src), "--output", str(dst), "--workers", "1")
+    rows = _csv_rows(dst)
+    assert rows[0]["id"] == "'=cmd|' /C calc'!A0" and rows[1]["id"] == "-7"
+
+
+# --- B5: semicolon files and Danish decimal commas ----------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [("1.234,50", "1234.50"), ("0,10", "0.10"), ("-1.234.567,5", "-1234567.5"),
+                                            ("1234", "1234"), ("12.5", "12.5"), (" 7,25 ", "7.25")])
+def test_danish_numbers_that_are_unambiguous_are_read(text: str, expected: str) -> None:
+    assert batch.danish_number(text, "takst") == expected
+
+
+@pytest.mark.parametrize("text", ["1.234", "1.234.567"])
+def test_a_dotted_number_without_a_comma_is_ambiguous_and_refused(text: str) -> None:
+    with pytest.raises(InvalidCase) as info:
+        batch.danish_number(text, "takst")
+    assert info.value.path == "takst"
+
+
+def test_a_semicolon_file_with_danish_decimals_gives_the_same_answers(tmp_path: Path) -> None:
+    comma, semi = tmp_path / "komma.csv", tmp_path / "semikolon.csv"
+    comma.write_text("id,ruleset,tilbudstype,takst,pl_faktor\na,nationale-regler,herberg,1234.50,1.05\n", "utf-8")
+    semi.write_text("\ufeffid;ruleset;tilbudstype;takst;pl_faktor\na;nationale-regler;herberg;1.234,50;1,05\n"
+                    "b;nationale-regler;herberg;1.234;1\n", "utf-8")
+    outputs = []
+    for src in (comma, semi):
+        dst = tmp_path / f"ud-{src.name}"
+        done = _run_cli(None, "takstloft", "--input", str(src), "--output", str(dst), "--workers", "1")
+        assert b"Traceback" not in done.stderr
+        outputs.append(_csv_rows(dst))
+    assert outputs[0][0] == outputs[1][0] and outputs[0][0]["error_kind"] == ""
+    assert outputs[1][1]["error_kind"] == "invalid_case" and "takst" in outputs[1][1]["error_message"]
+
+
+def test_comma_files_do_not_read_decimal_commas(tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text('id,ruleset,tilbudstype,takst\na,nationale-regler,herberg,"1234,50"\n', "utf-8")
+    _run_cli(None, "takstloft", "--input", str(src), "--output", str(dst), "--workers", "1")
+    assert _csv_rows(dst)[0]["error_kind"] == "invalid_case"
+
+
+# --- B6: no row stops the run, and no traceback reaches the user ---------------------------------------
+
+def test_a_row_that_breaks_the_formatter_still_gets_a_line() -> None:
+    formatter = batch.Formatter("afregning", csv_output=False)
+    line = json.loads(formatter.format({"id": object(), "output": {"x": object()}, "warnings": []}))
+    assert "error" in line or "output" in line
+
+
+def test_an_input_file_that_is_not_there_is_a_clean_error(root: Path, tmp_path: Path) -> None:
+    done = _run_cli(root, "afregning", "--input", str(tmp_path / "findes-ikke.csv"), "--output", str(tmp_path / "o.csv"))
+    assert done.returncode == 1 and b"Traceback" not in done.stderr

@@ -99,6 +99,9 @@ def lukning_cases(draw, budgets=budget_kroner):
     case["omsaetning"] = {
         name: {str(year): str(draw(st.integers(min_value=1, max_value=10**9))) for year in years}
         for name in draw(municipalities)}
+    # The driftsherre is one of the kommuner of the key (the rulesets refuse a case where it is not).
+    case["omsaetning"].setdefault(
+        case["driftsherre"], {str(year): str(draw(st.integers(min_value=0, max_value=10**9))) for year in years})
     if draw(st.booleans()):                       # turnover outside the key years must not matter
         first = next(iter(case["omsaetning"]))
         case["omsaetning"][first][str(decided.year)] = "123456"

@@ -1,18 +1,28 @@
-"""``rammeaftale batch``: one question for many cases (JSON Lines or CSV)."""
+"""``rammeaftale batch``: one question for many cases (JSON Lines or CSV).
+
+The output file is written under a temporary name beside the target
+(``.NAVN.xxxx.tmp``) and renamed into place only when every row has been
+written; a run that is stopped or fails leaves the target untouched (a killed
+process can leave the hidden ``.tmp`` file, never a complete-looking output).
+With ``--output -`` there is no file to rename: check the exit code and the
+summary on stderr.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 import os
 import sys
+import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from ..errors import InvalidCase
+from ..errors import EngineError, InvalidCase
 from ..model.catalogue import catalogue
 from ..tools.batch import Formatter, Progress, is_csv, read_items, run_formatted
 from .common import EXIT_ERROR, EXIT_OK, cli_plugins
+
+EXIT_INTERRUPTED = 130
+
 
 def register(commands: Any) -> None:
     """``rammeaftale batch SPØRGSMÅL --input FIL --output FIL [--workers N]``."""
@@ -26,32 +36,91 @@ def register(commands: Any) -> None:
 
 
 def cmd_batch(args: Any) -> int:
+    try:
+        return _batch(args)
+    except EngineError:
+        raise
+    except KeyboardInterrupt:
+        print("batch afbrudt; outputfilen er ikke skrevet", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - never a traceback to the user
+        print(f"batch stoppede med en intern fejl: {type(exc).__name__}: {exc}; outputfilen er ikke skrevet",
+              file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _batch(args: Any) -> int:
     if args.question not in catalogue():
         raise InvalidCase(f"ukendt spørgsmål '{args.question}'; kendte: {', '.join(catalogue())}", path="question")
     paths = [str(p) for p in args.rulesets] if args.rulesets else _default_paths()
-    source = sys.stdin if args.input == "-" else _open_input(args.input)
-    target = sys.stdout if args.output == "-" else _open_output(args.output)
-    size = 0 if args.input == "-" else Path(args.input).stat().st_size
-    progress = Progress(sys.stderr, size, sys.stderr.isatty())
+    source = sys.stdin.buffer if args.input == "-" else _open_input(args.input)
+    progress = Progress(sys.stderr, _size(source), sys.stderr.isatty())
     rows = failed = 0
     try:
-        target.write(Formatter(args.question, is_csv(args.output)).header())
-        items = read_items(source, is_csv(args.input), args.question)
-        for bad, text in run_formatted(args.question, items, csv_output=is_csv(args.output), paths=paths,
-                                       workers=max(1, args.workers)):
-            target.write(text)
-            rows += 1
-            failed += bad
-            progress.update(_position(source), rows, failed)
-        progress.update(size, rows, failed, force=True)
+        items = read_items(source, is_csv(args.input), args.question)   # a bad CSV header fails here
+        with _Output(args.output) as target:
+            target.write(Formatter(args.question, is_csv(args.output)).header())
+            for bad, text in run_formatted(args.question, items, csv_output=is_csv(args.output), paths=paths,
+                                           workers=max(1, args.workers)):
+                target.write(text)
+                rows += 1
+                failed += bad
+                progress.update(_position(source), rows, failed)
+            progress.update(progress.size, rows, failed, force=True)
     finally:
         progress.done()
-        for stream in (source, target):
-            if stream not in (sys.stdin, sys.stdout):
-                stream.close()
+        if source is not sys.stdin.buffer:
+            source.close()
     print(f"batch {args.question}: {rows} rækker, {rows - failed} besvaret, {failed} fejl → {args.output}",
           file=sys.stderr)
     return EXIT_OK if failed == 0 else EXIT_ERROR
+
+
+class _Output:
+    """The output: stdout, or a temporary file beside the target renamed into place on success."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.temp: str | None = None
+        self.stream: IO[str] = sys.stdout
+
+    def __enter__(self) -> IO[str]:
+        if self.path == "-":
+            return sys.stdout
+        target = Path(self.path)
+        try:
+            fd, self.temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+        except OSError as exc:
+            raise InvalidCase(f"kan ikke skrive {self.path}: {exc.strerror}", path="output") from None
+        mask = os.umask(0)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)            # as an ordinary new file would be, not mkstemp's 0600
+        self.stream = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        return self.stream
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if self.temp is None:
+            if kind is None:
+                sys.stdout.flush()
+            return
+        try:
+            if kind is None:
+                self.stream.flush()
+                os.fsync(self.stream.fileno())
+                self.stream.close()
+                os.replace(self.temp, self.path)
+                self.temp = None
+        except OSError as error:
+            raise InvalidCase(f"kan ikke skrive {self.path}: {error.strerror}", path="output") from None
+        finally:
+            if self.temp is not None:               # failed or interrupted: leave nothing behind
+                self.stream.close()
+                try:
+                    os.unlink(self.temp)
+                except OSError:
+                    pass
 
 
 def _default_paths() -> list[str] | None:
@@ -61,22 +130,26 @@ def _default_paths() -> list[str] | None:
     return [str(embedded_rulesets()), *map(str, extra)] if extra else None
 
 
-def _open_input(path: str) -> IO[str]:
-    try:   # utf-8-sig: CSV files saved by Excel start with a byte-order mark
-        return open(path, encoding="utf-8-sig", errors="replace", newline="")
+def _open_input(path: str) -> IO[bytes]:
+    try:   # bytes: each line is decoded strictly (UTF-8, a byte-order mark is dropped) by read_items
+        stream = open(path, "rb")
     except OSError as exc:
         raise InvalidCase(f"kan ikke læse {path}: {exc.strerror}", path="input") from None
+    if Path(path).is_dir():
+        stream.close()
+        raise InvalidCase(f"kan ikke læse {path}: det er en mappe", path="input")
+    return stream
 
 
-def _open_output(path: str) -> IO[str]:
+def _size(stream: IO[bytes]) -> int:
     try:
-        return open(path, "w", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise InvalidCase(f"kan ikke skrive {path}: {exc.strerror}", path="output") from None
+        return os.fstat(stream.fileno()).st_size
+    except (OSError, ValueError, AttributeError):
+        return 0
 
 
-def _position(stream: IO[str]) -> int:
+def _position(stream: IO[bytes]) -> int:
     try:
-        return stream.buffer.tell() if hasattr(stream, "buffer") else 0
+        return stream.tell()
     except (OSError, ValueError):
         return 0

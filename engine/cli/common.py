@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Collection
 
 from ..errors import EngineError, InvalidCase
-from ..load.casefile import decode_case_bytes, parse_case_json
+from ..load.casefile import decode_case_bytes, parse_case_json, read_case_bytes
 from ..run.api import Engine, embedded_rulesets
 from ..run.plugins import Plugins, discover
 from ..run.explain import explain_error
@@ -36,11 +36,15 @@ def cli_plugins() -> Plugins:
 
 def read_case(path: str) -> Any:
     """A case from a JSON file ('-' = stdin), read strictly (see :mod:`rammeaftale.load.casefile`)."""
+    name = "standard-input" if path == "-" else path
     try:
-        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        if path == "-":
+            raw = read_case_bytes(sys.stdin.buffer, f"sagen {name}")
+        else:
+            with Path(path).open("rb") as handle:
+                raw = read_case_bytes(handle, f"sagen {name}")
     except OSError as exc:
         raise InvalidCase(f"kan ikke læse sagen {path}: {exc.strerror}", path="case") from None
-    name = "standard-input" if path == "-" else path
     return parse_case_json(decode_case_bytes(raw, name), f"sagen {name}")
 
 

@@ -9,20 +9,49 @@ things depending on the door:
 * ``NaN``, ``Infinity`` and ``-Infinity`` are refused (not JSON, and no amount);
 * decimals stay exact (``Decimal``), never ``float``;
 * bytes are UTF-8, with or without the byte-order mark Windows editors write;
-  a file saved as Windows-1252 ("ANSI") gets a Danish message saying so.
+  a file saved as Windows-1252 ("ANSI") gets a Danish message saying so;
+* a case is at most :data:`MAX_CASE_BYTES` bytes; :func:`read_case_bytes`
+  refuses a bigger file from its size (or after reading one byte too many from
+  a pipe), never by reading it whole.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from ..errors import InvalidCase
 
-__all__ = ["decode_case_bytes", "parse_case_json"]
+__all__ = ["MAX_CASE_BYTES", "decode_case_bytes", "parse_case_json", "read_case_bytes", "too_big"]
 
 _BOM = "\ufeff"
+
+#: The largest case (a ``--case`` file or one batch row) the engine reads, in bytes.
+#: A real case — even a closure with every kommune and ten years of turnover — is a
+#: few tens of kilobytes; a megabyte is a mistake or an attack.
+MAX_CASE_BYTES = 1_000_000
+
+
+def too_big(source: str, path: str = "case") -> InvalidCase:
+    """The error for a case over :data:`MAX_CASE_BYTES`."""
+    limit = f"{MAX_CASE_BYTES:,}".replace(",", ".")
+    return InvalidCase(f"{source} er for stor: en sag må højst fylde {limit} byte", path=path)
+
+
+def read_case_bytes(stream: IO[bytes], source: str) -> bytes:
+    """All of ``stream`` (a binary file or pipe), refused beyond :data:`MAX_CASE_BYTES` without reading it whole."""
+    try:
+        size = os.fstat(stream.fileno()).st_size
+    except (OSError, ValueError, AttributeError):   # a pipe or an in-memory stream: no size to ask
+        size = 0
+    if size > MAX_CASE_BYTES:
+        raise too_big(source)
+    raw = stream.read(MAX_CASE_BYTES + 1)
+    if len(raw) > MAX_CASE_BYTES:
+        raise too_big(source)
+    return raw
 
 
 class _DuplicateKey(ValueError):

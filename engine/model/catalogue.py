@@ -10,7 +10,9 @@ question for systems that want to validate before they call.
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property, lru_cache
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..formula.dates import Frist, PeriodSyntaxError
+from ..formula.money import CONTEXT
 from ..errors import InvalidCase
 from ..load.yamlload import load_file
 
@@ -27,6 +30,10 @@ CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
 MAX_AMOUNT = Decimal("1e12")
 MAX_TEXT = 500
 MAX_ITEMS = 1000
+MAX_KEY = 100
+#: Year keys (``noegle: aar``) are whole years written with four digits in this range.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+_YEAR = re.compile(r"[0-9]{4}")
 
 LAW_PREFIXES = ("SEL", "BL", "ABL", "FSL", "LSV")
 _PARAGRAF_NOISE = re.compile(r"§|\bstk\b\.?|\bnr\b\.?", re.IGNORECASE)
@@ -60,7 +67,15 @@ class Question:
     outputs: dict[str, Field]
 
     def coerce_case(self, case: Any) -> dict[str, Any]:
-        """Validate and convert a caller's case; raise InvalidCase naming the field."""
+        """Validate and convert a caller's case; raise InvalidCase naming the field.
+
+        Runs in the engine's own decimal context, so the caller's precision,
+        rounding and traps never change what a case means.
+        """
+        with decimal.localcontext(CONTEXT):
+            return self._coerce_case(case)
+
+    def _coerce_case(self, case: Any) -> dict[str, Any]:
         if not isinstance(case, Mapping):
             raise InvalidCase("sagen skal være et JSON-objekt", path="")
         if not self._names.issuperset(case):
@@ -194,7 +209,21 @@ def _text(spec: Mapping[str, Any], raw: Any, path: str) -> str:
         raise InvalidCase(f"'{path}' skal være tekst (fik {type(raw).__name__})", path=path)
     if len(raw) > MAX_TEXT:
         raise InvalidCase(f"'{path}' er for lang (højst {MAX_TEXT} tegn)", path=path)
+    if spec.get("navn"):
+        name = normalise_name(raw)
+        if not name:
+            raise InvalidCase(f"'{path}' må ikke være tom", path=path)
+        return name
     return raw
+
+
+def normalise_name(raw: str) -> str:
+    """A name as an allocation key: Unicode NFC, surrounding whitespace removed.
+
+    ``"Vejle "`` and ``"Vejle"`` are the same kommune, and so are an "ø" typed
+    as one character and as "o" + combining stroke.
+    """
+    return unicodedata.normalize("NFC", raw).strip()
 
 
 def _bool(spec: Mapping[str, Any], raw: Any, path: str) -> bool:
@@ -264,13 +293,47 @@ def _map(spec: Mapping[str, Any], raw: Any, path: str) -> dict[str, Any]:
     if any(isinstance(k, int) and k.bit_length() > 64 for k in raw):  # str() of a >4300-digit int fails
         raise InvalidCase(f"'{path}' har en ugyldig nøgle (et alt for stort tal)", path=path)
     item = _item_spec(spec)
+    years = spec.get("noegle") == "aar"
     out: dict[str, Any] = {}
+    folded: dict[str, str] = {}
     for key in sorted(raw, key=str):
-        name = str(key)
-        if not name or len(name) > 100:
-            raise InvalidCase(f"'{path}' har en ugyldig nøgle '{name[:40]}'", path=path)
+        name = _year_key(key, path) if years else _name_key(key, path)
+        fold = name.casefold()
+        if fold in folded:
+            other = folded[fold]
+            raise InvalidCase(
+                f"'{path}' har både '{_show(other)}' og '{_show(key)}', som er samme navn, når store/små "
+                "bogstaver, mellemrum og Unicode-form ses bort fra; skriv hver nøgle én gang, ellers kan "
+                "beløbet ikke fordeles entydigt", path=f"{path}.{name}")
+        folded[fold] = str(key)
         out[name] = _coerce(item, raw[key], f"{path}.{name}")
     return out
+
+
+def _name_key(key: Any, path: str) -> str:
+    """A name key (a kommune, a region): normalised like :func:`normalise_name`."""
+    name = normalise_name(str(key))
+    if not name or len(name) > MAX_KEY:
+        raise InvalidCase(f"'{path}' har en ugyldig nøgle '{_show(key)}'", path=path)
+    return name
+
+
+def _year_key(key: Any, path: str) -> str:
+    """A year key: a whole year, ``2019`` or ``"2019"``; never rounded, stripped or guessed."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        text = str(key) if MIN_YEAR <= key <= MAX_YEAR else ""
+    else:
+        text = key if isinstance(key, str) and _YEAR.fullmatch(key) else ""
+    if not text:
+        name = str(key)
+        if not name or len(name) > MAX_KEY:
+            raise InvalidCase(f"'{path}' har en ugyldig nøgle '{_show(key)}'", path=path)
+        raise InvalidCase(f"'{path}.{name}': nøglen skal være et helt årstal med fire cifre, fx \"2019\" "
+                          f"(fik '{_show(key)}')", path=f"{path}.{name}")
+    if not MIN_YEAR <= int(text) <= MAX_YEAR:
+        raise InvalidCase(f"'{path}.{text}': årstallet skal ligge mellem {MIN_YEAR} og {MAX_YEAR}",
+                          path=f"{path}.{text}")
+    return text
 
 
 def _item_spec(spec: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -306,6 +369,8 @@ def _schema(spec: Mapping[str, Any]) -> dict[str, Any]:
         out = {"type": "array", "items": _schema(_item_spec(spec)), "maxItems": MAX_ITEMS}
     elif kind == "kort":
         out = {"type": "object", "additionalProperties": _schema(_item_spec(spec)), "maxProperties": MAX_ITEMS}
+        if spec.get("noegle") == "aar":
+            out["propertyNames"] = {"pattern": "^[0-9]{4}$"}
     if kind in ("heltal",):
         for key, word in (("min", "minimum"), ("max", "maximum")):
             if key in spec:

@@ -6,6 +6,23 @@ safe to leave running: every row gets its own answer or its own error line
 input's order, and memory stays flat however long the file is — rows are
 read lazily and at most ``workers × WINDOW`` chunks are in flight.  Rows are
 evaluated without a trace; the batch wants answers, not explanations.
+
+What a reader of the output can rely on (docs/api.md, "Batch"):
+
+* one output line per input row, with the row's ``id`` as written (any JSON
+  value); a JSON row is read by :func:`~engine.load.casefile.parse_case_json`
+  (duplicate keys, NaN/Infinity are that row's error) and may be at most
+  :data:`~engine.load.casefile.MAX_CASE_BYTES` long — a longer line is skipped
+  without being held in memory and answered with an error;
+* CSV rows are read one physical record at a time: a field too big for
+  Python's csv module, a wrong number of fields, bad quoting or an
+  unbalanced quote is an error on *that* row (an unbalanced quote never
+  swallows the rows after it: the line is reported and reading resumes on
+  the next line); semicolon files (Danish Excel) are detected from the header,
+  and in them numeric cells may use Danish decimal commas;
+* CSV output cells that a spreadsheet would run as a formula (starting with
+  ``=``, ``+``, ``-``, ``@``, tab or CR) get a leading ``'``; plain numbers
+  such as ``-1250.50`` are left as they are.
 """
 
 from __future__ import annotations
@@ -14,8 +31,7 @@ import csv
 import io
 import json
 import multiprocessing
-import os
-import sys
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -23,8 +39,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from ..model.catalogue import catalogue
+from ..model.catalogue import catalogue, normalise_name
 from ..errors import EngineError, InvalidCase
+from ..load.casefile import MAX_CASE_BYTES, parse_case_json, too_big
 from ..run.result import dump
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,8 +51,14 @@ CHUNK = 200          # rows per task sent to a worker
 WINDOW = 4           # chunks in flight per worker
 ROUTING = ("id", "ruleset", "region", "dato")
 TRUE, FALSE = {"true", "ja", "1"}, {"false", "nej", "0"}
+NUMERIC = ("beloeb", "decimal", "heltal")
+#: A quoted CSV field may span lines, but one record may span at most this many.
+MAX_RECORD_LINES = 50
 
-Item = tuple[int, str, Any]     # (line number, "json" | "csv", raw text or CSV row)
+#: (physical line number, form, raw): form "json" (the line's text), "csv" or
+#: "csv;" (a row as {column: cell}; "csv;" = a semicolon file, Danish numbers),
+#: or "error" (a message: the row could not even be read).
+Item = tuple[int, str, Any]
 
 
 # --- one row ----------------------------------------------------------------------
@@ -49,23 +72,26 @@ def evaluate_item(engine: "Engine", question: str, item: Item) -> dict[str, Any]
         row_id = record.get("id")
         result = engine.evaluate(question, record.get("case", {}), ruleset=record.get("ruleset"),
                                  region=record.get("region"), dato=record.get("dato"), trace=False)
+        data = result.to_dict()
+        return {"id": row_id, "ruleset": data["ruleset"], "status": data["status"], "output": data["output"],
+                "warnings": data["warnings"]}
     except EngineError as exc:
         return {"id": row_id, "error": exc.to_dict() | {"line": number}}
     except Exception as exc:  # noqa: BLE001 - a bug on one row must not stop the batch
-        return {"id": row_id, "error": {"kind": "engine_error", "message": f"{type(exc).__name__}: {exc}",
-                                        "line": number}}
-    data = result.to_dict()
-    return {"id": row_id, "ruleset": data["ruleset"], "status": data["status"], "output": data["output"],
-            "warnings": data["warnings"]}
+        return error_line(number, f"intern fejl: {type(exc).__name__}: {exc}", row_id)
+
+
+def error_line(number: int, message: str, row_id: Any = None, kind: str = "engine_error") -> dict[str, Any]:
+    """An output line for a row that failed outside the engine's own errors."""
+    return {"id": row_id, "error": {"kind": kind, "message": message, "line": number}}
 
 
 def _record(question: str, form: str, raw: Any, number: int) -> dict[str, Any]:
-    if form == "csv":
-        return _csv_record(question, raw)
-    try:
-        record = json.loads(raw, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise InvalidCase(f"linje {number} er ikke gyldig JSON: {exc.msg}", path="") from None
+    if form == "error":
+        raise InvalidCase(raw, path="")
+    if form in ("csv", "csv;"):
+        return _csv_record(question, raw, danish=form == "csv;")
+    record = parse_case_json(raw, f"linje {number}", path="")
     if not isinstance(record, dict):
         raise InvalidCase(f"linje {number} skal være et JSON-objekt", path="")
     unknown = sorted(set(record) - set(ROUTING) - {"case"})
@@ -76,18 +102,46 @@ def _record(question: str, form: str, raw: Any, number: int) -> dict[str, Any]:
     return record
 
 
-def _csv_record(question: str, row: dict[str, str]) -> dict[str, Any]:
+def _csv_record(question: str, row: dict[str, str], danish: bool = False) -> dict[str, Any]:
     """A flat CSV row: routing columns plus one column per case field; empty = absent."""
     fields = catalogue()[question].inputs
     record: dict[str, Any] = {k: row[k] for k in ROUTING if row.get(k)}
     case: dict[str, Any] = {}
     for name, text in row.items():
-        if name in ROUTING or name is None or text in (None, ""):
+        if name in ROUTING or text in (None, ""):
             continue
         field = fields.get(name)
-        case[name] = _csv_bool(text, name) if field is not None and field.type == "bool" else text
+        kind = field.type if field is not None else None
+        if kind == "bool":
+            case[name] = _csv_bool(text, name)
+        elif kind in NUMERIC and danish:
+            case[name] = danish_number(text, name)
+        else:
+            case[name] = text
     record["case"] = case
     return record
+
+
+_DK_GROUPED = re.compile(r"-?[0-9]{1,3}(\.[0-9]{3})+")
+_DK_DECIMAL = re.compile(r"-?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+),[0-9]+")
+
+
+def danish_number(text: str, name: str) -> str:
+    """A number from a Danish (semicolon) CSV cell: ``1.234,50`` → ``1234.50``, ``0,10`` → ``0.10``.
+
+    Only unambiguous forms are converted: a decimal comma, with or without
+    dots grouping thousands.  ``1.234`` alone could be 1234 (Danish grouping)
+    or 1,234 (a decimal point) and is refused; anything else (``1234``,
+    ``12.5``) is passed on unchanged for the engine to judge.
+    """
+    cell = text.strip()
+    if _DK_DECIMAL.fullmatch(cell):
+        return cell.replace(".", "").replace(",", ".")
+    if _DK_GROUPED.fullmatch(cell):
+        raise InvalidCase(f"'{name}': '{cell}' kan både læses som {cell.replace('.', '')} og som "
+                          f"{cell.replace('.', ',')}; skriv {cell.replace('.', '')} eller "
+                          f"{cell},00", path=name)
+    return cell
 
 
 def _csv_bool(text: str, name: str) -> bool:
@@ -162,17 +216,28 @@ def _pooled(question: str, items: Iterable[Item], paths: Sequence[str] | None, w
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     pool = context.Pool(workers, initializer=_init_worker,
                         initargs=(list(paths) if paths else None, question, csv_output))
-    pending: deque[Any] = deque()
+    pending: deque[tuple[Any, list[Item]]] = deque()
+    formatter = None if csv_output is None else Formatter(question, csv_output)
     try:
         for block in _chunks(items, chunk):
-            pending.append(pool.apply_async(_work, (block,)))
+            pending.append((pool.apply_async(_work, (block,)), block))
             while len(pending) >= workers * WINDOW:
-                yield from pending.popleft().get()
+                yield from _collect(*pending.popleft(), formatter)
         while pending:
-            yield from pending.popleft().get()
+            yield from _collect(*pending.popleft(), formatter)
     finally:
         pool.terminate()
         pool.join()
+
+
+def _collect(pending: Any, block: list[Item], formatter: "Formatter | None") -> list[Any]:
+    """A chunk's lines; if the worker failed, one error line per row of the chunk (the run goes on)."""
+    try:
+        return pending.get()
+    except Exception as exc:  # noqa: BLE001 - a lost chunk must still answer every row
+        lines = [error_line(item[0], f"intern fejl i arbejdsprocessen: {type(exc).__name__}: {exc}")
+                 for item in block]
+        return lines if formatter is None else [(True, formatter.format(line)) for line in lines]
 
 
 def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
@@ -192,16 +257,185 @@ def is_csv(path: str) -> bool:
     return path.lower().endswith(".csv")
 
 
-def read_items(stream: IO[str], csv_input: bool, question: str) -> Iterator[Item]:
-    """Rows of the input file as :data:`Item` s; blank JSON lines are skipped."""
-    if csv_input:
-        flat_inputs(question)
-        for number, row in enumerate(csv.DictReader(stream), start=2):
-            yield number, "csv", row
-        return
-    for number, line in enumerate(stream, start=1):
-        if line.strip():
-            yield number, "json", line
+def read_items(stream: IO[bytes], csv_input: bool, question: str) -> Iterator[Item]:
+    """Rows of the input file (a binary stream) as :data:`Item` s, lazily; blank lines are skipped.
+
+    A CSV file's header is read here, before the first row: a header that
+    cannot be used (duplicate or unreadable column names) is the whole file's
+    ``invalid_case``.  Every later problem is one row's error item.
+    """
+    lines = _Lines(stream)
+    if not csv_input:
+        return _json_items(lines)
+    flat_inputs(question)
+    return _csv_items(lines, *_csv_header(lines))
+
+
+class _Lines:
+    """Physical lines as bytes, numbered from 1, with push-back; an over-long line is ``None``.
+
+    A line over :data:`MAX_CASE_BYTES` is skipped in small pieces, never held whole.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.number = 0
+        self.back: deque[tuple[int, bytes | None]] = deque()
+
+    def next(self) -> tuple[int, bytes | None] | None:
+        if self.back:
+            return self.back.popleft()
+        line = self.stream.readline(MAX_CASE_BYTES + 1)
+        if not line:
+            return None
+        self.number += 1
+        if self.number == 1 and line.startswith(b"\xef\xbb\xbf"):   # a byte-order mark (Excel, Notepad)
+            line = line[3:]
+        if len(line) > MAX_CASE_BYTES and not line.endswith(b"\n"):
+            while True:
+                more = self.stream.readline(65536)
+                if not more or more.endswith(b"\n"):
+                    break
+            return self.number, None
+        return self.number, line
+
+    def push_back(self, items: Iterable[tuple[int, bytes | None]]) -> None:
+        self.back.extendleft(reversed(list(items)))
+
+
+def _decode(raw: bytes, number: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidCase(f"linje {number} er ikke UTF-8 (byte {exc.start + 1}); er filen gemt som "
+                          "Windows-1252/ANSI? Gem den som UTF-8", path="") from None
+
+
+def _json_items(lines: _Lines) -> Iterator[Item]:
+    while (entry := lines.next()) is not None:
+        number, raw = entry
+        if raw is None:
+            yield number, "error", too_big(f"linje {number}").message
+            continue
+        try:
+            text = _decode(raw, number)
+        except InvalidCase as exc:
+            yield number, "error", exc.message
+            continue
+        if text.strip():
+            yield number, "json", text
+
+
+def _csv_header(lines: _Lines) -> tuple[list[str], str]:
+    """The header's column names (normalised) and the delimiter (';' or ',')."""
+    while (entry := lines.next()) is not None:
+        number, raw = entry
+        if raw is None:
+            raise too_big("CSV-filens overskrift", path="input")
+        text = _decode(raw, number)
+        if not text.strip():
+            continue
+        delimiter = ";" if text.count(";") > text.count(",") else ","
+        try:
+            rows = list(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
+        except csv.Error as exc:
+            raise InvalidCase(f"CSV-filens overskrift (linje {number}) kan ikke læses: {exc}", path="input") from None
+        names = [normalise_name(n) for n in rows[0]] if len(rows) == 1 else []
+        if not names:
+            raise InvalidCase(f"CSV-filens overskrift (linje {number}) kan ikke læses", path="input")
+        seen: set[str] = set()
+        for name in names:
+            if name and name in seen:
+                raise InvalidCase(f"kolonnen '{name}' står to gange i CSV-filens overskrift", path="input")
+            seen.add(name)
+        return names, delimiter
+    raise InvalidCase("CSV-filen er tom (ingen overskrift)", path="input")
+
+
+def _csv_items(lines: _Lines, header: list[str], delimiter: str) -> Iterator[Item]:
+    """One item per CSV record; a record may span lines only inside a quoted field."""
+    form = "csv;" if delimiter == ";" else "csv"
+    while (entry := lines.next()) is not None:
+        number, raw = entry
+        try:
+            if raw is None:
+                raise too_big(f"linje {number}")
+            text = _decode(raw, number)
+            if not text.strip():
+                continue
+            row = _csv_record_at(lines, number, text, header, delimiter)
+        except InvalidCase as exc:
+            yield number, "error", exc.message
+            continue
+        yield number, form, row
+
+
+def _csv_record_at(lines: _Lines, number: int, text: str, header: list[str], delimiter: str) -> dict[str, str]:
+    """The record starting with physical line ``number``; raises InvalidCase for a bad one.
+
+    If the line leaves a quote open, following lines are joined until it
+    closes — but only if the joined record then parses to exactly one row with
+    the header's number of fields, within :data:`MAX_RECORD_LINES` lines and
+    :data:`MAX_CASE_BYTES` bytes, and no line inside it is a complete row by
+    itself (that is a quote left open, not a field written over two lines).  Otherwise this line alone is the error and
+    the lines taken are put back, so an unbalanced quote costs one row, not
+    every row after it.
+    """
+    record, taken = text, []
+    while record.count('"') % 2:
+        entry = lines.next()
+        if entry is not None:
+            taken.append(entry)
+        if (entry is None or entry[1] is None or len(taken) >= MAX_RECORD_LINES
+                or len(record) + len(entry[1]) > MAX_CASE_BYTES):
+            lines.push_back(taken)
+            raise _unbalanced(number)
+        try:
+            record += entry[1].decode("utf-8")
+        except UnicodeDecodeError:
+            lines.push_back(taken)
+            raise _unbalanced(number) from None
+    if any(_whole_row(raw, len(header), delimiter) for _, raw in taken[:-1]):
+        lines.push_back(taken)        # the "field" would swallow lines that are rows of their own
+        raise _unbalanced(number)
+    try:
+        rows = list(csv.reader(io.StringIO(record), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        lines.push_back(taken)
+        if "field larger than field limit" in str(exc):
+            limit = f"{csv.field_size_limit():,}".replace(",", ".")
+            raise InvalidCase(f"linje {number}: et felt er større end CSV-læserens grænse på {limit} tegn",
+                              path="") from None
+        raise InvalidCase(f"linje {number} kan ikke læses som CSV: {exc}", path="") from None
+    if len(rows) != 1 or len(rows[0]) != len(header):
+        lines.push_back(taken)
+        if taken:
+            raise _unbalanced(number)
+        got = len(rows[0]) if len(rows) == 1 else 0
+        raise InvalidCase(f"linje {number} har {got} felter, men overskriften har {len(header)}; "
+                          f"skilletegnet er '{delimiter}'", path="")
+    cells = dict(zip(header, rows[0]))
+    stray = [c for name, c in cells.items() if not name and c.strip()]
+    if stray:
+        raise InvalidCase(f"linje {number} har en værdi ('{stray[0][:40]}') i en kolonne uden navn", path="")
+    return {name: cell for name, cell in cells.items() if name}
+
+
+def _whole_row(raw: bytes | None, width: int, delimiter: str) -> bool:
+    """Is this physical line a complete CSV row of ``width`` fields by itself?"""
+    try:
+        text = raw.decode("utf-8") if raw is not None else ""
+        if not text.strip() or text.count('"') % 2:
+            return False
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
+    except (UnicodeDecodeError, csv.Error):
+        return False
+    return len(rows) == 1 and len(rows[0]) == width
+
+
+def _unbalanced(number: int) -> InvalidCase:
+    return InvalidCase(f"linje {number} har et anførselstegn (\") uden et tilhørende afsluttende; rækken er "
+                       "sprunget over, og læsningen fortsætter på næste linje", path="")
 
 
 def flat_inputs(question: str) -> None:
@@ -213,7 +447,13 @@ def flat_inputs(question: str) -> None:
 
 
 class Formatter:
-    """Turns output lines into JSON Lines or CSV text (outputs as columns)."""
+    """Turns output lines into JSON Lines or CSV text (outputs as columns).
+
+    JSON Lines keep the row's ``id`` exactly as it was written (``1.5`` stays
+    a number).  CSV cells are neutralised against formula injection: a cell
+    starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'``,
+    unless it is a plain number (``-1250.50`` stays a number).
+    """
 
     def __init__(self, question: str, csv_output: bool) -> None:
         self.csv = csv_output
@@ -225,8 +465,18 @@ class Formatter:
         return self._row(["id", "ruleset", "status", *self.outputs, "warnings", "error_kind", "error_message"])
 
     def format(self, line: dict[str, Any]) -> str:
+        try:
+            return self._format(line)
+        except Exception as exc:  # noqa: BLE001 - a line that cannot be written still gets a line
+            error = error_line((line.get("error") or {}).get("line", 0),
+                               f"intern fejl: svaret kunne ikke skrives: {type(exc).__name__}: {exc}")
+            error["id"] = _text_id(line.get("id"))
+            return self._format(error)
+
+    def _format(self, line: dict[str, Any]) -> str:
         if not self.csv:
-            return json.dumps(line, ensure_ascii=False) + "\n"
+            rest = json.dumps(dump({k: v for k, v in line.items() if k != "id"}), ensure_ascii=False)
+            return '{"id": ' + _json_value(line.get("id")) + (", " + rest[1:] if rest != "{}" else "}") + "\n"
         error = line.get("error") or {}
         output = line.get("output") or {}
         cells = [_cell(output.get(name)) for name in self.outputs]
@@ -236,8 +486,37 @@ class Formatter:
     @staticmethod
     def _row(cells: list[Any]) -> str:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow(cells)
+        csv.writer(buffer, lineterminator="\n").writerow([safe_cell(str(c)) for c in cells])
         return buffer.getvalue()
+
+
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text: str) -> str:
+    """``text`` for a spreadsheet cell: a leading ``'`` if a spreadsheet could run it as a formula."""
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _json_value(value: Any) -> str:
+    """JSON text for a row id as it was read: Decimal numbers stay numbers, exactly."""
+    if isinstance(value, Decimal):
+        return str(value) if value.is_finite() else json.dumps(str(value))
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_json_value(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_json_value(v) for v in value) + "]"
+    if value is None or isinstance(value, (bool, int, str)):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _text_id(value: Any) -> Any:
+    return value if value is None or isinstance(value, (str, int, bool)) else str(value)
 
 
 def _cell(value: Any) -> str:
