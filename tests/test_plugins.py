@@ -310,3 +310,42 @@ def test_plugin_building_block_in_a_rule(tmp_path: Path) -> None:
     assert bad_value["kind"] == "invalid_case" and "for stort beløb" in bad_value["message"]
     without = _cli("--rulesets", str(tmp_path / "rs-0.5-100"), "validate", env=_env(RAMMEAFTALE_NO_PLUGINS="1"))
     assert without.returncode == 1 and "ukendt byggeklods 'andel'" in without.stderr
+
+
+def test_batch_workers_use_the_command_lines_plugins(folder: Path, tmp_path: Path) -> None:
+    """Pool processes build their own engine; they must get the same plugins as the command."""
+    rulesets = tmp_path / "rs"
+    write_ruleset(rulesets, {"objektiv_finansiering.yaml": DOUBLE}, id="t-2021")
+    rows = tmp_path / "ind.jsonl"
+    rows.write_text("".join(json.dumps({"id": i, "ruleset": "t-2021",
+                                        "case": {"udgift": "100", "befolkning": {"Vejle": 1}}}) + "\n"
+                            for i in range(300)), "utf-8")
+    out = tmp_path / "ud.jsonl"
+    done = _cli("--rulesets", str(rulesets), "batch", "objektiv_finansiering", "--input", str(rows),
+                "--output", str(out), "--workers", "2", env=_env(RAMMEAFTALE_PLUGINS=str(folder)))
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert len(lines) == 300 and all(line["output"]["fordeling"] == {"Vejle": "200.00"} for line in lines)
+
+
+def test_concurrent_in_process_batches_do_not_share_a_worker(tmp_path: Path) -> None:
+    import threading
+
+    from rammeaftale.tools import batch
+    write_ruleset(tmp_path / "rs", id="t-2021")
+    engine = Engine.from_path(tmp_path / "rs")
+    results: dict[int, list] = {}
+
+    def go(n: int) -> None:
+        items = [(i, "json", json.dumps({"id": f"{n}-{i}", "ruleset": "t-2021",
+                                         "case": {"udgift": str(100 * (n + 1)), "befolkning": {"A": 1}}}))
+                 for i in range(200)]
+        results[n] = list(batch.run("objektiv_finansiering", items, engine=engine))
+
+    threads = [threading.Thread(target=go, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for n, lines in results.items():
+        assert all(line["output"]["fordeling"] == {"A": f"{100 * (n + 1)}.00"} for line in lines), n

@@ -19,6 +19,7 @@ from typing import IO, Any
 from ..errors import EngineError, InvalidCase
 from ..model.catalogue import catalogue
 from ..tools.batch import Formatter, Progress, is_csv, read_items, run_formatted
+from ..run.api import embedded_rulesets
 from .common import EXIT_ERROR, EXIT_OK, cli_plugins
 
 EXIT_INTERRUPTED = 130
@@ -63,7 +64,7 @@ def _batch(args: Any) -> int:
         with _Output(args.output) as target:
             target.write(Formatter(args.question, is_csv(args.output)).header())
             for bad, text in run_formatted(args.question, items, csv_output=is_csv(args.output), paths=paths,
-                                           workers=max(1, args.workers)):
+                                           workers=max(1, args.workers), plugins=True):
                 target.write(text)
                 rows += 1
                 failed += bad
@@ -125,7 +126,6 @@ class _Output:
 
 def _default_paths() -> list[str] | None:
     """The folders ``load_engine`` would use: embedded rulesets plus plugin sources (None = embedded only)."""
-    from ..run.api import embedded_rulesets
     extra = cli_plugins().ruleset_sources
     return [str(embedded_rulesets()), *map(str, extra)] if extra else None
 

@@ -41,6 +41,7 @@ from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from ..model.catalogue import catalogue, normalise_name
 from ..errors import EngineError, InvalidCase
+from ..model.values import to_csv
 from ..load.casefile import MAX_CASE_BYTES, parse_case_json, too_big
 from ..run.result import dump
 
@@ -153,69 +154,89 @@ def _csv_bool(text: str, name: str) -> bool:
 
 # --- many rows, in order, in parallel ---------------------------------------------------
 
-_WORKER: dict[str, Any] = {}
+class _Worker:
+    """One engine evaluating (and maybe formatting) rows of one question.
+
+    Owned by one :func:`run` call in this process, or by one pool process
+    (built there by :func:`_init_process`), so concurrent batches never share one.
+    """
+
+    def __init__(self, engine: "Engine", question: str, csv_output: bool | None) -> None:
+        self.engine, self.question = engine, question
+        self.formatter = None if csv_output is None else Formatter(question, csv_output)
+
+    @classmethod
+    def build(cls, paths: Sequence[str] | None, plugins: bool, question: str,
+              csv_output: bool | None) -> "_Worker":
+        from ..run.api import Engine, embedded_rulesets
+        from ..run.plugins import discover
+        found = discover() if plugins else None      # the same plugins the command line uses
+        engine = Engine.from_path(*(paths or [embedded_rulesets()]), plugins=found)
+        return cls(engine, question, csv_output)
+
+    def work(self, chunk: list[Item]) -> list[Any]:
+        lines = [evaluate_item(self.engine, self.question, item) for item in chunk]
+        formatter = self.formatter
+        return lines if formatter is None else [("error" in line, formatter.format(line)) for line in lines]
 
 
-def _init_worker(paths: Sequence[str] | None, question: str, csv_output: bool | None = None) -> None:
-    from ..run.api import Engine
-    _WORKER["engine"] = Engine.from_path(*paths) if paths else Engine.default()
-    _WORKER["question"] = question
-    _WORKER["formatter"] = None if csv_output is None else Formatter(question, csv_output)
+#: The worker of this pool process (a process-local, set once by the pool's initializer).
+_PROCESS_WORKER: list[_Worker] = []
+
+
+def _init_process(paths: Sequence[str] | None, plugins: bool, question: str, csv_output: bool | None) -> None:
+    _PROCESS_WORKER[:] = [_Worker.build(paths, plugins, question, csv_output)]
 
 
 def _work(chunk: list[Item]) -> list[Any]:
-    lines = [evaluate_item(_WORKER["engine"], _WORKER["question"], item) for item in chunk]
-    formatter = _WORKER["formatter"]
-    return lines if formatter is None else [("error" in line, formatter.format(line)) for line in lines]
+    return _PROCESS_WORKER[0].work(chunk)
 
 
 def run(question: str, items: Iterable[Item], *, paths: Sequence[str] | None = None, workers: int = 1,
-        engine: "Engine | None" = None, chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
+        engine: "Engine | None" = None, chunk: int = CHUNK, plugins: bool = False) -> Iterator[dict[str, Any]]:
     """Output lines (dicts) for ``items`` in input order, reading lazily.
 
     ``workers == 1`` evaluates in this process (with ``engine`` if given);
     otherwise a pool of ``workers`` processes, each with its own engine built
-    from ``paths``, gets chunks of rows and at most ``workers × WINDOW`` chunks
-    are pending at any time.
+    from ``paths`` (with the discovered plugins when ``plugins``), gets chunks
+    of rows and at most ``workers × WINDOW`` chunks are pending at any time.
+    Each row is one evaluation under the engine's :class:`~rammeaftale.Limits`.
     """
-    return _stream(question, items, paths, workers, engine, chunk, None)
+    return _stream(question, items, paths, workers, engine, chunk, None, plugins)
 
 
 def run_formatted(question: str, items: Iterable[Item], *, csv_output: bool, paths: Sequence[str] | None = None,
-                  workers: int = 1, chunk: int = CHUNK) -> Iterator[tuple[bool, str]]:
+                  workers: int = 1, chunk: int = CHUNK, plugins: bool = False) -> Iterator[tuple[bool, str]]:
     """Like :func:`run`, but yields ``(failed, text)`` already formatted by the workers.
 
     Formatting in the workers keeps the parent process (which reads and
     writes) from becoming the bottleneck on a two-core machine.
     """
-    return _stream(question, items, paths, workers, None, chunk, csv_output)
+    return _stream(question, items, paths, workers, None, chunk, csv_output, plugins)
 
 
 def _stream(question: str, items: Iterable[Item], paths: Sequence[str] | None, workers: int,
-            engine: "Engine | None", chunk: int, csv_output: bool | None) -> Iterator[Any]:
+            engine: "Engine | None", chunk: int, csv_output: bool | None, plugins: bool) -> Iterator[Any]:
     if question not in catalogue():
         raise InvalidCase(f"ukendt spørgsmål '{question}'; kendte: {', '.join(catalogue())}", path="question")
     if workers > 1:
-        return _pooled(question, items, paths, workers, chunk, csv_output)
-    return _inline(question, items, paths, engine, csv_output)
+        return _pooled(question, items, paths, workers, chunk, csv_output, plugins)
+    return _inline(question, items, paths, engine, csv_output, plugins)
 
 
 def _inline(question: str, items: Iterable[Item], paths: Sequence[str] | None, engine: "Engine | None",
-            csv_output: bool | None) -> Iterator[Any]:
-    if engine is None:
-        _init_worker(paths, question, csv_output)
-    else:
-        _WORKER.update(engine=engine, question=question,
-                       formatter=None if csv_output is None else Formatter(question, csv_output))
+            csv_output: bool | None, plugins: bool) -> Iterator[Any]:
+    worker = (_Worker(engine, question, csv_output) if engine is not None
+              else _Worker.build(paths, plugins, question, csv_output))
     for item in items:
-        yield from _work([item])
+        yield from worker.work([item])
 
 
 def _pooled(question: str, items: Iterable[Item], paths: Sequence[str] | None, workers: int,
-            chunk: int, csv_output: bool | None) -> Iterator[Any]:
+            chunk: int, csv_output: bool | None, plugins: bool) -> Iterator[Any]:
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    pool = context.Pool(workers, initializer=_init_worker,
-                        initargs=(list(paths) if paths else None, question, csv_output))
+    pool = context.Pool(workers, initializer=_init_process,
+                        initargs=(list(paths) if paths else None, plugins, question, csv_output))
     pending: deque[tuple[Any, list[Item]]] = deque()
     formatter = None if csv_output is None else Formatter(question, csv_output)
     try:
@@ -479,8 +500,8 @@ class Formatter:
             return '{"id": ' + _json_value(line.get("id")) + (", " + rest[1:] if rest != "{}" else "}") + "\n"
         error = line.get("error") or {}
         output = line.get("output") or {}
-        cells = [_cell(output.get(name)) for name in self.outputs]
-        return self._row([_cell(line.get("id")), line.get("ruleset", ""), line.get("status", ""), *cells,
+        cells = [to_csv(output.get(name)) for name in self.outputs]
+        return self._row([to_csv(line.get("id")), line.get("ruleset", ""), line.get("status", ""), *cells,
                           " | ".join(line.get("warnings", [])), error.get("kind", ""), error.get("message", "")])
 
     @staticmethod
@@ -517,16 +538,6 @@ def _json_value(value: Any) -> str:
 
 def _text_id(value: Any) -> Any:
     return value if value is None or isinstance(value, (str, int, bool)) else str(value)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(dump(value), ensure_ascii=False)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 # --- progress ---------------------------------------------------------------------
