@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import subprocess
 import sys
 import time
@@ -183,6 +184,158 @@ def test_nesting_up_to_the_limit_is_fine():
     from rammeaftale.load.yamlload import MAX_DEPTH
     doc = load_text("a: " + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1))
     assert doc.data["a"] is not None
+
+
+# --- 1b. Special files and symlinks in a ruleset folder ---------------------------------
+# Only regular files inside the ruleset folder are read (rammeaftale.load.files); the size is
+# checked on the open descriptor before a byte is read.
+
+needs_posix = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="kræver POSIX (mkfifo, symlinks)")
+
+
+def _errors(tmp_path: Path, seconds: float = 5) -> dict[str, str]:
+    with time_limit(seconds), pytest.raises(RulesetErrors) as info:
+        Engine.from_path(tmp_path)
+    assert all(isinstance(e, InvalidRuleset) for e in info.value.errors)
+    return {e.location: e.message for e in info.value.errors}
+
+
+@needs_posix
+@pytest.mark.parametrize("name", ["ondsindet.yaml", "regelsaet.yaml"])
+def test_a_symlink_to_dev_zero_is_refused_before_reading(tmp_path, name):
+    folder = write_ruleset(tmp_path)
+    (folder / name).unlink(missing_ok=True)
+    (folder / name).symlink_to("/dev/zero")
+    tracemalloc.start()
+    try:
+        errors = _errors(tmp_path, 2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "uden for mappen" in errors[f"test-2021/{name}:1"]
+    assert peak < 5_000_000, peak
+
+
+def test_a_file_is_never_read_past_the_limit(tmp_path, monkeypatch):
+    from rammeaftale.load import files
+    path = tmp_path / "stor.yaml"
+    path.write_bytes(b"#" * 100)
+    real_fstat, real_read, reads = os.fstat, os.read, []
+    monkeypatch.setattr(files.os, "read", lambda fd, n: reads.append(n) or real_read(fd, n))
+    with pytest.raises(InvalidRuleset, match="for stor"):       # the descriptor's size: nothing read
+        files.read_regular_file(path, tmp_path, 50)
+    assert reads == []
+
+    def growing(fd):                                            # a size that is stale by the time we read
+        info = real_fstat(fd)
+        return os.stat_result((info.st_mode, info.st_ino, info.st_dev, info.st_nlink, info.st_uid,
+                               info.st_gid, 10, info.st_atime, info.st_mtime, info.st_ctime))
+    monkeypatch.setattr(files.os, "fstat", growing)
+    with pytest.raises(InvalidRuleset, match="for stor"):
+        files.read_regular_file(path, tmp_path, 50)
+    assert sum(reads) <= 51
+
+
+@needs_posix
+@pytest.mark.parametrize("name", ["ondsindet.yaml", "regelsaet.yaml"])
+def test_a_fifo_in_a_ruleset_folder_does_not_hang(tmp_path, name):
+    folder = write_ruleset(tmp_path)
+    (folder / name).unlink(missing_ok=True)
+    os.mkfifo(folder / name)
+    errors = _errors(tmp_path, 2)
+    assert "navngiven pipe (FIFO)" in errors[f"test-2021/{name}:1"]
+
+
+@needs_posix
+def test_cli_validate_with_a_fifo_finishes(tmp_path):
+    folder = write_ruleset(tmp_path)
+    os.mkfifo(folder / "ondsindet.yaml")
+    (tmp_path / "roer").mkdir()
+    os.mkfifo(tmp_path / "roer" / "regelsaet.yaml")           # read when discovering libraries, too
+    proc = subprocess.run([sys.executable, "-m", "rammeaftale", "validate", str(tmp_path), "--json"],
+                          capture_output=True, text=True, timeout=30, cwd=ROOT)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    errors = json.loads(proc.stdout)["errors"]
+    assert sorted(e["location"] for e in errors) == ["roer/regelsaet.yaml:1", "test-2021/ondsindet.yaml:1"]
+    assert all(e["kind"] == "invalid_ruleset" and "FIFO" in e["message"] for e in errors)
+
+
+@needs_posix
+def test_a_folder_named_like_a_yaml_file_is_refused(tmp_path):
+    folder = write_ruleset(tmp_path)
+    (folder / "mappe.yaml").mkdir()
+    assert "er en mappe" in _errors(tmp_path)["test-2021/mappe.yaml:1"]
+
+
+@needs_posix
+def test_a_symlink_out_of_the_ruleset_folder_is_refused(tmp_path):
+    outside = tmp_path / "udenfor"
+    outside.mkdir()
+    (outside / "hemmelig.yaml").write_text("spoergsmaal: objektiv_finansiering\n", "utf-8")
+    folder = write_ruleset(tmp_path / "regler")
+    (folder / "ondsindet.yaml").symlink_to(outside / "hemmelig.yaml")
+    errors = _errors(tmp_path / "regler")
+    assert "uden for mappen" in errors["test-2021/ondsindet.yaml:1"]
+
+
+@needs_posix
+def test_a_symlink_inside_the_ruleset_folder_is_fine(tmp_path):
+    folder = write_ruleset(tmp_path)
+    (folder / "objektiv_finansiering.yaml").rename(folder / "rigtig.txt")
+    (folder / "objektiv_finansiering.yaml").symlink_to("rigtig.txt")
+    assert Engine.from_path(tmp_path).ruleset("test-2021").questions
+
+
+@needs_posix
+def test_a_symlinked_ruleset_folder_out_of_the_root_is_not_followed(tmp_path):
+    write_ruleset(tmp_path / "andetsteds", id="fremmed-2021")
+    write_ruleset(tmp_path / "regler")
+    (tmp_path / "regler" / "fremmed-2021").symlink_to(tmp_path / "andetsteds" / "fremmed-2021")
+    errors = _errors(tmp_path / "regler")
+    assert list(errors) == ["fremmed-2021/regelsaet.yaml:1"]
+    assert "symbolsk link" in errors["fremmed-2021/regelsaet.yaml:1"]
+
+
+@needs_posix
+def test_an_example_file_symlinked_out_is_refused(tmp_path):
+    folder = write_ruleset(tmp_path / "regler")
+    (tmp_path / "x.yaml").write_text("eksempler: []\n", "utf-8")
+    (folder / "eksempler").mkdir()
+    (folder / "eksempler" / "ud.yaml").symlink_to(tmp_path / "x.yaml")
+    engine = Engine.from_path(tmp_path / "regler")
+    with pytest.raises(InvalidRuleset, match="uden for mappen") as info:
+        list(_examples.discover(engine))
+    assert info.value.location == "test-2021/eksempler/ud.yaml:1"
+
+
+@pytest.mark.parametrize("fil", ["../hemmelig.txt", "/etc/passwd", "..", ".skjult.txt", "a/b.txt", "C:x.txt"])
+def test_a_kilder_path_leaving_the_source_folder_is_invalid_at_load(tmp_path, fil):
+    write_ruleset(tmp_path)
+    header = tmp_path / "test-2021" / "regelsaet.yaml"
+    header.write_text(header.read_text("utf-8").replace(f"  - fil: {SOURCE}\n",
+                                                        f"  - fil: '{fil}'\n    titel: Ond\n  - fil: {SOURCE}\n"),
+                      "utf-8")
+    errors = _errors(tmp_path)
+    assert any("kilder.0.fil" in m for m in errors.values()), errors
+
+
+@needs_posix
+def test_the_report_never_quotes_a_file_outside_the_source_folder(tmp_path):
+    from rammeaftale.tools.report import Sources
+    (tmp_path / "hemmelig.txt").write_text("HEMMELIG\n", "utf-8")
+    seeds = tmp_path / "kilder"
+    seeds.mkdir()
+    (seeds / "ok.txt").write_text("offentlig\n", "utf-8")
+    (seeds / "link.txt").symlink_to(tmp_path / "hemmelig.txt")
+    (seeds / "zero.txt").symlink_to("/dev/zero")
+    os.mkfifo(seeds / "fifo.txt")
+    sources = Sources(seeds)
+    with time_limit(2):
+        assert sources.quote("ok.txt:1 x") == [(1, "offentlig")]
+        for kilde in ("../hemmelig.txt:1 x", f"{tmp_path}/hemmelig.txt:1 x", "link.txt:1 x",
+                      "zero.txt:1 x", "fifo.txt:1 x", "kilder/../hemmelig.txt:1 x"):
+            assert sources.quote(kilde) == [], kilde
+            assert "HEMMELIG" not in sources.cite(kilde)
 
 
 # --- 2. Formulas -----------------------------------------------------------------------

@@ -1,96 +1,227 @@
-"""What the engine remembers between processes: it can make loading faster, never different.
+"""Parsed ruleset files kept between processes: it may make loading faster, never different.
 
-Two stores, both keyed by a hash of a file's exact bytes together with the
-code or schemas that read it, so any change to either makes the key new:
+Parsing YAML is a large part of loading the shipped rulesets, so a ruleset
+file as :mod:`engine.load.yamlload` turned it into data plus the line of every
+value is kept as JSON.  The cache only saves *parsing*: a document that comes
+back from it goes through the same schema validation and compilation as a
+freshly parsed one (there is no store of "already validated" files).
 
-* **validated** — keys of ruleset files that passed schema validation (see
-  :func:`engine.schemas.check`); a plain text file of keys.
-* **documents** — a ruleset file as :mod:`engine.yamlload` turned it into
-  data plus the line of every value, as JSON.  Parsing YAML is the largest
-  part of loading the shipped rulesets (about 60 of 180 ms on our 2-core
-  machine); reading the JSON takes a fifth of that.  Only files that loaded
-  without error are stored, and JSON can only give back data — never objects
-  or code — so a tampered entry is no worse than an edited ruleset, which
-  the compiler checks all the same.
+What makes an entry trustworthy:
 
-The folder is ``$XDG_CACHE_HOME/rammeaftale`` or ``~/.cache/rammeaftale``;
-``RAMMEAFTALE_CACHE=0`` switches both stores off, and a cache that cannot be
-read or written is simply not used.
+* **Where it lives.** ``$XDG_CACHE_HOME/rammeaftale`` — only if that variable
+  is an absolute path (the XDG spec says to ignore a relative one) — else
+  ``~/.cache/rammeaftale``.  That folder is used only if the current user owns
+  it, it is a real folder (not a symlink) and nobody else can write to it; it
+  is created with mode ``0700`` (an older ``0755`` folder of ours is tightened
+  to ``0700``).  This is checked with ``lstat`` on every use, for the folder
+  and its ``dokumenter`` sub-folder.  A folder that fails the check is not
+  used at all: no reading, no writing.
+* **What it is bound to.** An entry's name is the SHA-256 of the source file's
+  exact bytes together with the code that parses them (so an edited ruleset or
+  a new engine version never finds an old entry).
+* **That nobody changed it.** Each entry carries an HMAC-SHA256, under a
+  random per-user key (``noegle``, mode ``0600``) of the entry's name and
+  JSON text.  An entry that was edited, truncated, renamed to another key,
+  copied from another machine or user, or written by an older version fails
+  the check and is deleted and parsed again.  The key protects against anyone
+  who can change entries but not read the key; the folder's permissions are
+  what keep everyone else but the user (and root) out in the first place.
+* **How it is written.** Into a temporary file (``mkstemp``: ``0600``,
+  ``O_EXCL``) in the same folder, then ``os.replace``; the temporary file is
+  removed if anything fails, and stale ones (a killed process) are swept.
+
+Entries are plain JSON data — never pickles or code — and anything that goes
+wrong reading one (damaged JSON, wrong shapes, a too-large file) means the
+entry is ignored and the file parsed again, never an error.
+``RAMMEAFTALE_CACHE=0`` switches the cache off.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import hmac
 import json
 import os
+import stat
+import tempfile
+import time
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-MAX_KEYS = 5000
 MAX_DOCUMENTS = 2000
+#: A 1 MB YAML file with 90 000 keys gives a few MB of JSON; this is far above that.
+MAX_ENTRY_BYTES = 64_000_000
+KEY_FILE = "noegle"
+KEY_BYTES = 32
+MAGIC = b"rammeaftale-cache 2"
+STALE_TEMP_SECONDS = 3600
 
 Lines = dict[tuple[Any, ...], int]
 
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+               | getattr(os, "O_CLOEXEC", 0))
+
 
 def _enabled() -> bool:
-    return os.environ.get("RAMMEAFTALE_CACHE", "1") != "0"
+    return os.environ.get("RAMMEAFTALE_CACHE", "1") != "0" and hasattr(os, "getuid")
 
 
-def _folder() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "rammeaftale"
+def location() -> Path | None:
+    """The cache folder the environment names (checked or not), or None if there is none."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        base = xdg
+    else:
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "rammeaftale"
 
 
-# --- validated files ---------------------------------------------------------------
-
-@cache
-def _keys() -> set[str]:
+def _private_folder(path: Path, create: bool) -> bool:
+    """Whether ``path`` is a real folder the user owns and only the user can write (made if asked)."""
     try:
-        return set((_folder() / "skema-ok").read_text("ascii").split()) if _enabled() else set()
-    except (OSError, UnicodeDecodeError):
-        return set()
+        info = os.lstat(path)
+    except FileNotFoundError:
+        if not create:
+            return False
+        try:
+            os.makedirs(path.parent, mode=0o700, exist_ok=True)
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            return False
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return False
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        return False
+    if info.st_mode & 0o077:
+        # Ours and writable only by us, but readable by others (made by an older
+        # version under umask 022): tighten it through a descriptor, so a symlink
+        # swapped in meanwhile is not followed.
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0))
+            try:
+                again = os.fstat(fd)
+                if (again.st_dev, again.st_ino) != (info.st_dev, info.st_ino):
+                    return False
+                os.fchmod(fd, 0o700)
+            finally:
+                os.close(fd)
+        except OSError:
+            return False
+    return True
 
 
-def seen(key: str) -> bool:
-    """Whether the file behind ``key`` passed validation before."""
-    return key in _keys()
+def _documents(create: bool = False) -> Path | None:
+    """The checked ``dokumenter`` folder, or None if the cache may not be used."""
+    if not _enabled():
+        return None
+    root = location()
+    if root is None or not _private_folder(root, create):
+        return None
+    folder = root / "dokumenter"
+    return folder if _private_folder(folder, create) else None
 
 
-def remember(key: str) -> None:
-    """Record that the file behind ``key`` passed validation."""
-    if not _enabled() or key in _keys():
-        return
-    keys = _keys()
-    keys.add(key)
+def _read_private(path: Path, limit: int) -> bytes:
+    """A regular file the user owns that nobody else can read or write; OSError/ValueError otherwise."""
+    fd = os.open(path, _READ_FLAGS)
     try:
-        path = _folder() / "skema-ok"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if len(keys) > MAX_KEYS:
-            keys.clear()
-            keys.add(key)
-            path.write_text(key + "\n", "ascii")
-        else:
-            with path.open("a", encoding="ascii") as handle:
-                handle.write(key + "\n")
+        info = os.fstat(fd)
+        if (not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077
+                or info.st_size > limit):
+            raise ValueError(f"{path} er ikke en privat cache-fil")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise ValueError(f"{path} er for stor")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _write_private(folder: Path, data: bytes) -> str:
+    """A new temporary file (0600) in ``folder`` holding ``data``; removed again if writing fails."""
+    fd, partial = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except BaseException:
+        _unlink(partial)
+        raise
+    return partial
+
+
+def _unlink(path: Path | str) -> None:
+    try:
+        os.unlink(path)
     except OSError:
         pass
+
+
+_KEYS: dict[str, bytes] = {}
+
+
+def _key(folder: Path, create: bool) -> bytes | None:
+    """The user's random HMAC key (made once, atomically), or None."""
+    path = folder.parent / KEY_FILE
+    if str(path) in _KEYS:
+        return _KEYS[str(path)]
+    try:
+        key = _read_private(path, KEY_BYTES)
+    except FileNotFoundError:
+        if not create:
+            return None
+        try:
+            partial = _write_private(folder.parent, os.urandom(KEY_BYTES))
+            try:
+                os.link(partial, path)        # fails if another process made one first
+            except FileExistsError:
+                pass
+            finally:
+                _unlink(partial)
+            key = _read_private(path, KEY_BYTES)
+        except (OSError, ValueError):
+            return None
+    except (OSError, ValueError):
+        return None
+    if len(key) != KEY_BYTES:
+        return None
+    _KEYS[str(path)] = key
+    return key
+
+
+def _mac(key: bytes, name: str, payload: bytes) -> bytes:
+    return hmac.new(key, name.encode("ascii") + b"\0" + payload, hashlib.sha256).hexdigest().encode("ascii")
 
 
 # --- parsed documents ----------------------------------------------------------------
 
 def document_key(raw: bytes, reader: Path) -> str:
     """Key of a file's bytes as read by the code in ``reader`` (a module's source file)."""
-    return hashlib.sha256(reader_digest((reader,)).encode() + b":" + raw).hexdigest()
+    return hashlib.sha256(reader_digest((reader, Path(__file__))).encode() + b":" + raw).hexdigest()
 
 
 @cache
 def reader_digest(files: tuple[Path, ...]) -> str:
     """Hash of the engine version and the files (code, schemas) that read a ruleset file.
 
-    Part of every key in both stores, so changing the reader makes every key new.
+    Part of every key, so changing the reader (or this module) makes every key new.
     """
     from .._version import __version__
     digest = hashlib.sha256(__version__.encode())
@@ -100,34 +231,72 @@ def reader_digest(files: tuple[Path, ...]) -> str:
 
 
 def load_document(key: str) -> tuple[Any, Lines] | None:
-    """(data, lines) stored under ``key``, or None."""
-    if not _enabled():
+    """(data, lines) stored under ``key`` if the entry is intact, else None (a bad entry is deleted)."""
+    folder = _documents()
+    if folder is None:
+        return None
+    secret = _key(folder, create=False)
+    if secret is None:
+        return None
+    path = folder / f"{key}.json"
+    try:
+        blob = _read_private(path, MAX_ENTRY_BYTES)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        _unlink(path)
         return None
     try:
-        stored = json.loads((_folder() / "dokumenter" / f"{key}.json").read_text("utf-8"), object_hook=_decode)
-        return stored["data"], {tuple(path): line for path, line in stored["lines"]}
-    except (OSError, ValueError, KeyError, TypeError):
+        magic, mac, payload = blob.split(b"\n", 2)
+        if magic != MAGIC or not hmac.compare_digest(mac, _mac(secret, key, payload)):
+            raise ValueError("forkert kontrolsum")
+        stored = json.loads(payload.decode("utf-8"), object_hook=_decode)
+        lines = {}
+        for where, line in stored["lines"]:
+            if not isinstance(where, list) or type(line) is not int:
+                raise ValueError("forkert linjeangivelse")
+            lines[tuple(where)] = line
+        return stored["data"], lines
+    except Exception:  # noqa: BLE001 — any damage whatsoever means: parse the file again
+        _unlink(path)
         return None
 
 
 def store_document(key: str, data: Any, lines: Lines) -> None:
-    """Keep a document that loaded without error."""
-    if not _enabled():
+    """Keep a document that loaded without error (silently not, if the cache cannot be used)."""
+    folder = _documents(create=True)
+    if folder is None:
         return
-    folder = _folder() / "dokumenter"
+    secret = _key(folder, create=True)
+    if secret is None:
+        return
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        old = list(folder.glob("*.json"))
-        if len(old) >= MAX_DOCUMENTS:
-            for path in old:
-                path.unlink(missing_ok=True)
-        text = json.dumps({"data": _encode(data), "lines": [[list(p), n] for p, n in lines.items()]},
-                          ensure_ascii=False)
-        partial = folder / f"{key}.{os.getpid()}.tmp"
-        partial.write_text(text, "utf-8")
-        os.replace(partial, folder / f"{key}.json")
-    except OSError:
+        _sweep(folder)
+        payload = json.dumps({"data": _encode(data), "lines": [[list(p), n] for p, n in lines.items()]},
+                             ensure_ascii=False).encode("utf-8")
+        partial = _write_private(folder, MAGIC + b"\n" + _mac(secret, key, payload) + b"\n" + payload)
+        try:
+            os.replace(partial, folder / f"{key}.json")
+        except BaseException:
+            _unlink(partial)
+            raise
+    except (OSError, ValueError, TypeError, RecursionError):
         pass
+
+
+def _sweep(folder: Path) -> None:
+    """Bound the store and remove temporary files a killed process left behind."""
+    old = list(folder.glob("*.json"))
+    if len(old) >= MAX_DOCUMENTS:
+        for path in old:
+            _unlink(path)
+    now = time.time()
+    for path in folder.glob(".*.tmp"):
+        try:
+            if now - path.lstat().st_mtime > STALE_TEMP_SECONDS:
+                _unlink(path)
+        except OSError:
+            pass
 
 
 def _encode(value: Any) -> Any:

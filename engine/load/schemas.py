@@ -6,23 +6,20 @@ ruleset file may contain is listed there, and anything else is an error
 messages are English and point at paths; we translate the common ones and
 point at the line of the offending key.
 
-Validation is the slowest part of loading, and the same unchanged files are
-loaded by every CLI call.  A file that passed is therefore remembered by the
-hash of its text and of the schemas (:mod:`engine.cache`); only a file
-whose text or schema changed is validated again.  jsonschema is imported
-only when something must be validated.
+Every document is validated on every load, whether it was just parsed or
+came back from :mod:`engine.load.cache`: the cache may save parsing, never
+checking (an earlier store of "files that passed" let an edited cache entry
+skip the schema).  jsonschema is imported on the first validation.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from . import cache as _cache
 from ..errors import InvalidRuleset
 from .yamlload import Document
 
@@ -60,13 +57,8 @@ def _validator(name: str) -> "jsonschema.protocols.Validator":
 
 def check(doc: Document, schema: str) -> list[InvalidRuleset]:
     """All schema violations in ``doc``, each with file:line, in file order."""
-    key = hashlib.sha256(f"{_cache.reader_digest(_schema_files())}:{schema}:{doc.digest}".encode()).hexdigest()
-    if _cache.seen(key):
-        return []
     validator = _validator(schema)
     errors = [_translate(doc, e) for e in validator.iter_errors(_plain(doc.data))]
-    if not errors:
-        _cache.remember(key)
     return sorted(errors, key=lambda e: _line_of(e.location))
 
 

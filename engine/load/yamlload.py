@@ -13,7 +13,8 @@ than YAML's:
 * numbers with a decimal point become ``Decimal``, never ``float``;
 * file size and nesting depth are bounded.
 
-A file read before comes back from :mod:`engine.cache` without parsing.
+Only regular files inside the ruleset folder are read (:mod:`engine.load.files`).
+A file parsed before may come back from :mod:`engine.load.cache` without parsing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cache
+from .files import read_regular_file
 from ..errors import InvalidRuleset
 from .document import MAX_DEPTH, SAFE_C_DEPTH, Document, PathKey
 
@@ -30,20 +32,18 @@ __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "Document", "PathKey", "load_file", "l
 MAX_FILE_BYTES = 1_000_000
 
 
-def load_file(path: Path | str, display: str | None = None) -> Document:
+def load_file(path: Path | str, display: str | None = None, root: Path | str | None = None) -> Document:
     """Load one YAML file safely; raise :class:`InvalidRuleset` with file:line.
 
-    A file whose exact bytes loaded before is read back from :mod:`engine.cache`.
+    Only a regular file inside ``root`` (default: the file's own folder, i.e.
+    the ruleset folder) is read — see :func:`engine.load.files.read_regular_file`.
+    A file whose exact bytes were parsed before may come back from
+    :mod:`engine.load.cache` without parsing; the schema checks that follow
+    are the same either way.
     """
     path = Path(path)
     name = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidRuleset(f"kan ikke læse filen: {exc.strerror}", location=f"{name}:1") from exc
-    if len(raw) > MAX_FILE_BYTES:
-        raise InvalidRuleset(f"filen er for stor ({len(raw)} bytes; højst {MAX_FILE_BYTES})",
-                             location=f"{name}:1")
+    raw = read_regular_file(path, root, MAX_FILE_BYTES, name)
     key = cache.document_key(raw, Path(__file__).with_name("yamlparse.py"))
     stored = cache.load_document(key)
     if stored is not None:

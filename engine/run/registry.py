@@ -14,6 +14,7 @@ from typing import Collection, Iterable
 
 from ..model.compiler import RULESET_FILE, compile_folder
 from ..errors import InvalidRuleset, NoRuleset, RulesetErrors
+from ..load.files import inside
 from ..load.yamlload import Document, load_file
 from ..model.extensions import CompileSession
 from ..model.ruleset import Ruleset
@@ -37,12 +38,15 @@ class Registry:
         exists.
         """
         headers = _Headers()
-        folders = list({f.resolve(): f for root in roots for f in _folders(Path(root), headers)}.values())
+        refused: list[Path] = []
+        folders = list({f.resolve(): f for root in roots for f in _folders(Path(root), headers, refused)}.values())
         library_folders = {f for f in folders if headers.is_library(f)}
         if only and set(only) <= {f.name for f in folders}:
             folders = [f for f in folders if f.name in only or f in library_folders]
         session = session or CompileSession()
-        errors: list[InvalidRuleset] = []
+        errors: list[InvalidRuleset] = [
+            InvalidRuleset(f"mappen {f.name} er et symbolsk link til en mappe uden for {f.parent}; "
+                           f"den indlæses ikke", location=f"{f.name}/{RULESET_FILE}:1") for f in refused]
         libraries: dict[str, Ruleset] = {}
         agreements: list[Ruleset] = []
         for folder in sorted(folders, key=lambda f: (f not in library_folders, f.name)):
@@ -102,16 +106,43 @@ class Registry:
         return sorted((r for r in self.rulesets.values() if r.kind == "aftale"), key=lambda r: (r.region, r.valid_from))
 
 
-def _folders(root: Path, headers: "_Headers") -> list[Path]:
+def _folders(root: Path, headers: "_Headers", refused: list[Path] | None = None) -> list[Path]:
     """The ruleset folders ``root`` names; for one ruleset folder, also the libraries beside it.
 
     ``rammeaftale validate rulesets/nordjylland-2027`` must find the
     ``nationale-regler`` its ``genbrug`` names, as it does when all are loaded.
+    Only folders inside the root count: a symlink to a folder elsewhere is not
+    followed but added to ``refused``; files are read only through
+    :func:`~engine.load.yamlload.load_file` (regular files inside the folder).
     """
-    if (root / RULESET_FILE).exists():
-        beside = [p.parent for p in root.parent.glob(f"*/{RULESET_FILE}")]
-        return [root] + sorted(f for f in beside if f.resolve() != root.resolve() and headers.is_library(f))
-    return sorted(p.parent for p in root.glob(f"*/{RULESET_FILE}"))
+    if (root / RULESET_FILE).exists() or (root / RULESET_FILE).is_symlink():
+        beside = [f for f in _children(root.parent) if f.resolve() != root.resolve() and headers.is_library(f)]
+        return [root] + sorted(beside)
+    return _children(root, refused)
+
+
+def _children(root: Path, refused: list[Path] | None = None) -> list[Path]:
+    """Sub-folders of ``root`` with a ruleset file (as ``glob('*/regelsaet.yaml')``, no hidden ones)."""
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
+        return []
+    found = []
+    for folder in entries:
+        try:
+            if folder.name.startswith(".") or not folder.is_dir():
+                continue
+            meta = folder / RULESET_FILE
+            if not (meta.exists() or meta.is_symlink()):
+                continue
+            if not inside(folder, root):
+                if refused is not None:
+                    refused.append(folder)
+                continue
+            found.append(folder)
+        except OSError:
+            continue
+    return found
 
 
 class _Headers:

@@ -50,7 +50,7 @@ def discover(engine: Engine) -> Iterator[Example]:
     for ruleset in sorted(engine.rulesets(), key=lambda r: r.id):
         folder = ruleset.folder / EXAMPLES_DIR
         for path in sorted(folder.glob("*.yaml")):
-            doc = load_file(path, f"{ruleset.id}/{EXAMPLES_DIR}/{path.name}")
+            doc = load_file(path, f"{ruleset.id}/{EXAMPLES_DIR}/{path.name}", root=ruleset.folder)
             problems = schemas.check(doc, "examples.schema.json")
             if problems:
                 raise RulesetErrors(problems)

@@ -16,6 +16,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
+from ..errors import InvalidRuleset
+from ..load.files import read_regular_file
 from ..model.catalogue import catalogue
 from ..model.compiler import KILDE_PATTERN
 from ..model.kinds import kind_of
@@ -28,6 +30,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..run.api import Engine
 
 DEFAULT_SOURCES = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+#: A source file name as ``kilder`` may give it: one plain name, no folder, not hidden.
+SOURCE_NAME = re.compile(r"[^./\\:\x00-\x1f][^/\\:\x00-\x1f]*")
+MAX_SOURCE_BYTES = 20_000_000
 MAX_QUOTE_LINES = 12
 
 CSS = """
@@ -92,7 +97,14 @@ def condition_text(cell: Any) -> str:
 # --- sources ---------------------------------------------------------------------
 
 class Sources:
-    """Quotes source lines for a ``kilde`` (``FIL.txt:FRA-TIL henvisning``)."""
+    """Quotes source lines for a ``kilde`` (``FIL.txt:FRA-TIL henvisning``).
+
+    Only a plain file name (:data:`SOURCE_NAME`) naming a regular file inside
+    the source folder is read — the same rule the ruleset schema sets for
+    ``kilder`` at load, checked again here whatever the ruleset data says — and
+    through :func:`read_regular_file`, so ``../``, absolute paths, symlinks out
+    of the folder, FIFOs and devices are never quoted.
+    """
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder if folder and folder.is_dir() else None
@@ -111,11 +123,16 @@ class Sources:
 
     def _lines(self, name: str) -> list[str] | None:
         if name not in self._files:
-            path = self.folder / name if self.folder else None
-            # Citations count lines as grep -n does ("\n" only); splitlines() would
-            # also break at the form feeds the PDF extraction left in the seeds.
-            text = path.read_text("utf-8", errors="replace") if path and path.is_file() else None
-            self._files[name] = text.split("\n") if text is not None else None
+            self._files[name] = None
+            if self.folder is not None and SOURCE_NAME.fullmatch(name):
+                try:
+                    raw = read_regular_file(self.folder / name, self.folder, MAX_SOURCE_BYTES)
+                except InvalidRuleset:
+                    raw = None
+                # Citations count lines as grep -n does ("\n" only); splitlines() would
+                # also break at the form feeds the PDF extraction left in the seeds.
+                if raw is not None:
+                    self._files[name] = raw.decode("utf-8", errors="replace").split("\n")
         return self._files[name]
 
     def cite(self, kilde: str | None) -> str:
