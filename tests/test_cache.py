@@ -144,6 +144,9 @@ def test_cached_documents_are_schema_checked_like_fresh_ones(tmp_path, cache_hom
     Engine.from_path(tmp_path)
     entry = next(e for e in cache_home.glob("*.json") if b'"kilder"' in _payload(e))
     stored = json.loads(_payload(entry))
+    # Forged with the user's own key (only the user's own engine can do that), but without a
+    # record of having passed the schema: it must be checked like a fresh document.
+    stored["passed"] = {}
     del stored["data"]["maanedsregel"]                      # used to crash the compiler: KeyError
     _forge(entry, json.dumps(stored).encode())
     with pytest.raises(RulesetErrors) as info:
@@ -155,6 +158,23 @@ def test_cached_documents_are_schema_checked_like_fresh_ones(tmp_path, cache_hom
     with pytest.raises(RulesetErrors) as info:
         Engine.from_path(tmp_path)
     assert any("kilder.0.fil" in e.message for e in info.value.errors)
+
+
+def test_a_recorded_schema_pass_is_used_only_for_the_same_schemas(tmp_path, cache_home, monkeypatch):
+    """A warm load skips jsonschema only for data whose signed entry records a pass of these schemas."""
+    from rammeaftale.load import schemas
+    write_ruleset(tmp_path)
+    Engine.from_path(tmp_path)                                   # parses, checks, records the pass
+    entry = next(e for e in cache_home.glob("*.json") if b'"kilder"' in _payload(e))
+    assert json.loads(_payload(entry))["passed"]
+    calls = []
+    real = schemas._validator
+    monkeypatch.setattr(schemas, "_validator", lambda name: calls.append(name) or real(name))
+    Engine.from_path(tmp_path)
+    assert calls == []                                           # the memo served every file
+    monkeypatch.setattr(schemas, "_schemas_digest", lambda: "andre skemaer")
+    Engine.from_path(tmp_path)
+    assert "ruleset.schema.json" in calls                        # other schemas: checked again
 
 
 def test_entries_and_folders_are_private(tmp_path, cache_home):

@@ -56,7 +56,7 @@ MAX_DOCUMENTS = 2000
 MAX_ENTRY_BYTES = 64_000_000
 KEY_FILE = "noegle"
 KEY_BYTES = 32
-MAGIC = b"rammeaftale-cache 2"
+MAGIC = b"rammeaftale-cache 3"
 STALE_TEMP_SECONDS = 3600
 
 Lines = dict[tuple[Any, ...], int]
@@ -230,8 +230,8 @@ def reader_digest(files: tuple[Path, ...]) -> str:
     return digest.hexdigest()
 
 
-def load_document(key: str) -> tuple[Any, Lines] | None:
-    """(data, lines) stored under ``key`` if the entry is intact, else None (a bad entry is deleted)."""
+def load_document(key: str) -> tuple[Any, Lines, dict[str, str]] | None:
+    """(data, lines, schemas passed) stored under ``key`` if the entry is intact, else None (a bad entry is deleted)."""
     folder = _documents()
     if folder is None:
         return None
@@ -256,14 +256,22 @@ def load_document(key: str) -> tuple[Any, Lines] | None:
             if not isinstance(where, list) or type(line) is not int:
                 raise ValueError("forkert linjeangivelse")
             lines[tuple(where)] = line
-        return stored["data"], lines
+        passed = stored.get("passed", {})
+        if not (isinstance(passed, dict) and all(isinstance(v, str) for v in passed.values())):
+            raise ValueError("forkert skemaangivelse")
+        return stored["data"], lines, passed
     except Exception:  # noqa: BLE001 — any damage whatsoever means: parse the file again
         _unlink(path)
         return None
 
 
-def store_document(key: str, data: Any, lines: Lines) -> None:
-    """Keep a document that loaded without error (silently not, if the cache cannot be used)."""
+def store_document(key: str, data: Any, lines: Lines, passed: dict[str, str] | None = None) -> None:
+    """Keep a document that loaded without error (silently not, if the cache cannot be used).
+
+    ``passed``: schema name → digest of the schema files, for each schema this
+    exact data passed; signed with the rest of the entry, so it can only be
+    what this user's engine recorded after really running the check.
+    """
     folder = _documents(create=True)
     if folder is None:
         return
@@ -272,8 +280,8 @@ def store_document(key: str, data: Any, lines: Lines) -> None:
         return
     try:
         _sweep(folder)
-        payload = json.dumps({"data": _encode(data), "lines": [[list(p), n] for p, n in lines.items()]},
-                             ensure_ascii=False).encode("utf-8")
+        payload = json.dumps({"data": _encode(data), "lines": [[list(p), n] for p, n in lines.items()],
+                              "passed": dict(passed or {})}, ensure_ascii=False).encode("utf-8")
         partial = _write_private(folder, MAGIC + b"\n" + _mac(secret, key, payload) + b"\n" + payload)
         try:
             os.replace(partial, folder / f"{key}.json")

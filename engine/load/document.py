@@ -25,6 +25,10 @@ class Document:
     file: str
     lines: dict[PathKey, int] = field(default_factory=dict)
     digest: str = ""                      # sha256 of the text, for caches
+    #: Set when the document came from (or went into) the parse cache: its entry's key, and the
+    #: schemas (name → digest of the schema files) this exact data is recorded as having passed.
+    cache_key: str = ""
+    passed: dict[str, str] = field(default_factory=dict)
 
     def line(self, path: PathKey = ()) -> int:
         """Line of ``path``, or of its nearest located ancestor."""

@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
+from . import cache as _cache
 from ..errors import InvalidRuleset
 from .yamlload import Document
 
@@ -56,10 +57,29 @@ def _validator(name: str) -> "jsonschema.protocols.Validator":
 
 
 def check(doc: Document, schema: str) -> list[InvalidRuleset]:
-    """All schema violations in ``doc``, each with file:line, in file order."""
+    """All schema violations in ``doc``, each with file:line, in file order.
+
+    A document from the parse cache whose signed entry records that this
+    exact data passed this schema, as the schema files are now, is not
+    checked again: the record is a memo of the check, bound to the data by
+    the entry's HMAC and to the schemas by their digest (see
+    :mod:`rammeaftale.load.cache`).  That saves importing jsonschema, most of
+    a warm load.  Any other document is checked, and a pass is recorded.
+    """
+    stamp = _schemas_digest()
+    if doc.passed.get(schema) == stamp:
+        return []
     validator = _validator(schema)
     errors = [_translate(doc, e) for e in validator.iter_errors(_plain(doc.data))]
+    if not errors and doc.cache_key:
+        doc.passed[schema] = stamp
+        _cache.store_document(doc.cache_key, doc.data, doc.lines, doc.passed)
     return sorted(errors, key=lambda e: _line_of(e.location))
+
+
+@cache
+def _schemas_digest() -> str:
+    return _cache.reader_digest(_schema_files())
 
 
 @cache

@@ -47,12 +47,14 @@ def load_file(path: Path | str, display: str | None = None, root: Path | str | N
     key = cache.document_key(raw, Path(__file__).with_name("yamlparse.py"))
     stored = cache.load_document(key)
     if stored is not None:
-        return Document(data=stored[0], file=name, lines=stored[1], digest=hashlib.sha256(raw).hexdigest())
+        return Document(data=stored[0], file=name, lines=stored[1], digest=hashlib.sha256(raw).hexdigest(),
+                        cache_key=key, passed=stored[2])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidRuleset("filen er ikke UTF-8", location=f"{name}:1") from exc
     doc = load_text(text, name)
+    doc.cache_key = key
     cache.store_document(key, doc.data, doc.lines)
     return doc
 

@@ -296,11 +296,11 @@ def _map(spec: Mapping[str, Any], raw: Any, path: str) -> dict[str, Any]:
     years = spec.get("noegle") == "aar"
     out: dict[str, Any] = {}
     folded: dict[str, str] = {}
-    for key in sorted(raw, key=str):
+    for key in raw:
         name = _year_key(key, path) if years else _name_key(key, path)
         fold = name.casefold()
         if fold in folded:
-            other = folded[fold]
+            other, key = sorted((folded[fold], str(key)))     # the message is the same whichever came first
             raise InvalidCase(
                 f"'{path}' har både '{_show(other)}' og '{_show(key)}', som er samme navn, når store/små "
                 "bogstaver, mellemrum og Unicode-form ses bort fra; skriv hver nøgle én gang, ellers kan "

@@ -7,7 +7,6 @@ afterwards; evaluating a case never touches YAML again.
 from __future__ import annotations
 
 import datetime as _dt
-import decimal
 from time import monotonic
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,7 +16,6 @@ from typing import Any
 from ..load.yamlload import Document
 from .catalogue import Question
 from ..formula.expr import Expression
-from ..formula.money import CONTEXT
 from .steps import Meta, Step, evaluate
 from .trace import Context
 
@@ -76,22 +74,23 @@ class RuleQuestion:
 
         Everything the call changes lives in the returned :class:`Context`;
         this object is only read, so threads may share it.  ``seconds`` bounds
-        the wall time (checked before every step).
+        the wall time (checked before every step).  The caller runs it inside
+        the engine's Decimal context (:meth:`rammeaftale.Engine.evaluate` does,
+        around coercion and output typing too).
         """
         namespace = dict(self._parameter_values)
         namespace.update(values)
         deadline = monotonic() + seconds if seconds is not None else float("inf")
         ctx = Context(namespace, self.month_rule, trace, case=values, deadline=deadline)
         self.meta.warn(ctx)
-        with decimal.localcontext(CONTEXT):
-            for step in self.steps:
-                step.run(ctx)
-            values = ctx.values
-            outputs = {
-                name: values[expr.direct[1]] if expr.direct and expr.direct[0] == "name"
-                else evaluate(expr, ctx, self.meta)
-                for name, expr in self.outputs.items()
-            }
+        for step in self.steps:
+            step.run(ctx)
+        values = ctx.values
+        outputs = {
+            name: values[expr.direct[1]] if expr.direct and expr.direct[0] == "name"
+            else evaluate(expr, ctx, self.meta)
+            for name, expr in self.outputs.items()
+        }
         return outputs, ctx
 
 

@@ -18,7 +18,9 @@ names to ``None`` and says so in the trace.
 
 from __future__ import annotations
 
+import datetime as _dt
 import decimal
+from decimal import Decimal
 from dataclasses import dataclass, field
 from functools import cached_property
 from time import monotonic
@@ -82,7 +84,8 @@ def evaluate(expr: Expression, ctx: Context, meta: Meta) -> Any:
     """
     try:
         result = expr.evaluate(ctx.values)
-        check_size(result)
+        if type(result) not in _SMALL:
+            check_size(result)
         return result
     except EngineError:
         raise
@@ -100,6 +103,10 @@ def evaluate(expr: Expression, ctx: Context, meta: Meta) -> Any:
             f"{_explain(exc)}" + (f" [{used}]" if used else ""),
             path=fields[0] if len(fields) == 1 else None,
             details={"regel": meta.id, "felter": fields}) from None
+
+
+#: Result types that can never be over a size bound: skip the call to check_size on the hot path.
+_SMALL = frozenset({Decimal, _dt.date, bool, type(None)})
 
 
 def _limit_error(meta: Meta, what: str) -> InvalidCase:
