@@ -51,6 +51,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .files import read_at_most
+
 MAX_DOCUMENTS = 2000
 #: A 1 MB YAML file with 90 000 keys gives a few MB of JSON; this is far above that.
 MAX_ENTRY_BYTES = 64_000_000
@@ -141,16 +143,10 @@ def _read_private(path: Path, limit: int) -> bytes:
         if (not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077
                 or info.st_size > limit):
             raise ValueError(f"{path} er ikke en privat cache-fil")
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
+        data = read_at_most(fd, limit)
+        if data is None:
             raise ValueError(f"{path} er for stor")
-        return b"".join(chunks)
+        return data
     finally:
         os.close(fd)
 

@@ -53,6 +53,18 @@ def inside(path: Path | str, root: Path | str) -> bool:
         return False
 
 
+def read_at_most(fd: int, limit: int) -> bytes | None:
+    """The rest of open file ``fd``, or None if it holds more than ``limit`` bytes (never reads more than limit + 1)."""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return None if size > limit else b"".join(chunks)
+
+
 def read_regular_file(path: Path | str, root: Path | str | None, limit: int,
                       display: str | None = None) -> bytes:
     """The bytes of the regular file ``path``, which must lie inside ``root``.
@@ -83,16 +95,10 @@ def read_regular_file(path: Path | str, root: Path | str | None, limit: int,
                                  location=where)
         if info.st_size > limit:
             raise InvalidRuleset(f"filen er for stor ({info.st_size} bytes; højst {limit})", location=where)
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
+        data = read_at_most(fd, limit)
+        if data is None:
             raise InvalidRuleset(f"filen er for stor (over {limit} bytes; højst {limit})", location=where)
-        return b"".join(chunks)
+        return data
     except OSError as exc:
         raise InvalidRuleset(f"kan ikke læse filen: {exc.strerror or exc}", location=where) from exc
     finally:
