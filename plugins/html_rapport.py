@@ -23,7 +23,7 @@ def render_result(result: dict[str, Any]) -> str:
         f"<tr><td><code>{esc(s.get('rule') or s.get('id'))}</code></td><td>{esc(s.get('title') or '')}</td>"
         f"<td><pre>{to_html(s.get('result'))}</pre></td><td class='kilde'>{esc(s.get('kilde'))}</td></tr>"
         for s in result.get("trace", []))
-    warnings = "".join(f"<li>{esc(w)}</li>" for w in result.get("warnings", []))
+    warnings = "".join(f"<li>{esc(w['tekst'])}</li>" for w in result.get("warnings", []))
     body = (f"<h1>{esc(spec.title if spec else result.get('question'))}{badge(result.get('status'))}</h1>"
             f"<p class='meta'>Spørgsmål <code>{esc(result.get('question'))}</code> · "
             f"regelsæt <code>{esc(result.get('ruleset'))}</code></p>"

@@ -3,6 +3,8 @@
 import datetime as dt
 from decimal import Decimal
 
+from pathlib import Path
+
 import pytest
 
 from rammeaftale import Engine, InvalidCase, NoRuleset, NotRegulated
@@ -25,8 +27,10 @@ def test_results_are_typed_and_exact():
 
 def test_to_dict_uses_the_json_conventions():
     data = ENGINE.evaluate("lukning", CLOSURE, ruleset="syddanmark-2021").to_dict()
-    assert set(data) == {"question", "ruleset", "status", "output", "trace", "warnings"}
+    assert set(data) == {"question", "ruleset", "status", "output", "trace", "warnings", "ruleset_digest",
+                         "engine_version", "catalogue_version"}
     assert data["output"]["selvrisiko"] == "1000000.00"
+    assert all(set(w) == {"tekst", "kilde", "art"} for w in data["warnings"]) and data["warnings"]
     assert data["output"]["frister"] == {"foreloebigt_lukkeregnskab": "2021-08-01"}
     assert all({"rule", "kind", "values", "result"} <= set(step) for step in data["trace"])
     assert all("kilde" in step for step in data["trace"])
@@ -87,3 +91,35 @@ def test_only_compiles_the_named_rulesets_and_the_libraries():
     # an id that is not there: everything is loaded, so the error can list what exists
     everything = Engine.from_path(embedded_rulesets(), only={"findes-ikke"})
     assert {r.id for r in everything.rulesets()} == {r.id for r in ENGINE.rulesets()}
+
+
+def test_an_answer_names_the_exact_rules_it_came_from(tmp_path):
+    """Issue 13's contract: engine version, catalogue version and a digest of the ruleset's files."""
+    import shutil
+
+    import rammeaftale
+    data = ENGINE.evaluate("lukning", CLOSURE, ruleset="syddanmark-2021").to_dict()
+    assert data["engine_version"] == rammeaftale.__version__ and data["catalogue_version"] >= 1
+    assert data["ruleset_digest"].startswith("sha256:") and len(data["ruleset_digest"]) == 71
+    root = Path(__file__).resolve().parents[1] / "rulesets"
+    copy = tmp_path / "rs"
+    shutil.copytree(root, copy)
+    same = Engine.from_path(copy).evaluate("lukning", CLOSURE, ruleset="syddanmark-2021").to_dict()
+    assert same["ruleset_digest"] == data["ruleset_digest"]                 # the bytes, not the path
+    lukning = copy / "syddanmark-2021" / "lukning.yaml"
+    lukning.write_text(lukning.read_text("utf-8") + "# en kommentar\n", "utf-8")
+    edited = Engine.from_path(copy).evaluate("lukning", CLOSURE, ruleset="syddanmark-2021").to_dict()
+    assert edited["ruleset_digest"] != data["ruleset_digest"] and edited["output"] == data["output"]
+
+
+def test_warnings_are_structured_and_still_text():
+    res = ENGINE.evaluate("lukning", CLOSURE, ruleset="syddanmark-2021")
+    draft = next(w for w in res.warnings if w.art == "status")
+    assert "udkast" in draft and draft.kilde is None and draft.to_dict()["tekst"] == str(draft)
+
+
+def test_not_regulated_carries_its_reason_and_citation_as_fields():
+    with pytest.raises(NotRegulated) as caught:
+        ENGINE.evaluate("takstloft", {"tilbudstype": "herberg", "takst": "2500"}, ruleset="sjaelland-2021")
+    data = caught.value.to_dict()
+    assert data["kind"] == "not_regulated" and data["begrundelse"] and "kilde" in data

@@ -119,9 +119,19 @@ class Question:
 
 
 @cache
+def _catalogue_data() -> dict[str, Any]:
+    return load_file(CATALOGUE_FILE).data
+
+
+def catalogue_version() -> int:
+    """The catalogue's version: it changes only when a question's names or types change (the contract)."""
+    return int(_catalogue_data()["version"])
+
+
+@cache
 def catalogue() -> dict[str, Question]:
     """All questions, loaded once from ``catalogue.yaml``."""
-    data = load_file(CATALOGUE_FILE).data["spoergsmaal"]
+    data = _catalogue_data()["spoergsmaal"]
     return {
         name: Question(
             name=name,

@@ -10,6 +10,7 @@ not know.  All problems in a folder are collected and raised together as
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import re
 from pathlib import Path
 from types import MappingProxyType
@@ -123,6 +124,7 @@ def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
     ruleset = _ruleset_header(doc, folder, errors)
     scope = _root_scope(doc, errors, ruleset, session)
     ruleset.parameters = _parameters(doc.data.get("parametre", {}), scope, ("parametre",))
+    digests = [(RULESET_FILE, doc.digest)]
     for path in sorted(folder.glob("*.yaml")):
         if path.name == RULESET_FILE:
             continue
@@ -131,6 +133,7 @@ def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
         except InvalidRuleset as exc:
             errors.append(exc)
             continue
+        digests.append((path.name, qdoc.digest))
         question = _question_file(qdoc, ruleset, errors, session)
         if question is not None:
             if question.name in ruleset.questions:
@@ -141,7 +144,19 @@ def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
     _unregulated(doc, ruleset, scope, errors, check_complete=not errors)
     if errors:
         raise RulesetErrors(errors)
+    ruleset.digest = _digest(digests, {q.owner: libraries[q.owner].digest for q in ruleset.questions.values()
+                                       if libraries and q.owner in libraries and q.owner != ruleset.id})
     return ruleset
+
+
+def _digest(files: list[tuple[str, str]], libraries: dict[str, str]) -> str:
+    """SHA-256 over every rule file's exact bytes (by name) and the digests of the libraries reused.
+
+    Stored with a decision, it names the exact rules that gave it: any edit to
+    the folder, or to a reused library, gives another digest.
+    """
+    text = "\n".join([f"{n} {d}" for n, d in sorted(files)] + [f"bibliotek {n} {d}" for n, d in sorted(libraries.items())])
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _ruleset_header(doc: Document, folder: Path, errors: list[InvalidRuleset]) -> Ruleset:

@@ -17,7 +17,7 @@ from ..load.yamlload import Document
 from .catalogue import Question
 from ..formula.expr import Expression
 from .steps import Meta, Step, evaluate
-from .trace import Context
+from .trace import Context, ResultWarning
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,8 @@ class Ruleset:
     questions: dict[str, RuleQuestion] = field(default_factory=dict)
     unregulated: dict[str, dict[str, str]] = field(default_factory=dict)
     header: Document | None = field(default=None, repr=False)  # regelsaet.yaml as read: data and lines
+    #: ``sha256:…`` of every rule file's bytes and the libraries reused (set by the compiler).
+    digest: str = ""
 
     def where(self, path: tuple[Any, ...] = ()) -> str:
         """``file:line`` of ``path`` in ``regelsaet.yaml`` (e.g. ``("genbrug", 0)``)."""
@@ -128,19 +130,19 @@ class Ruleset:
         return self.data.get("status_begrundelse")
 
     @cached_property
-    def status_warnings(self) -> tuple[str, ...]:
+    def status_warnings(self) -> tuple[ResultWarning, ...]:
         """The warning every result from a draft or proposal carries."""
         if self.status == "vedtaget":
             return ()
         reason = f" {self.status_reason}" if self.status_reason else ""
-        return (f"Regelsættet {self.id} har status '{self.status}': resultatet bygger på en tekst, "
-                f"der ikke er endeligt vedtaget.{reason}",)
+        return (ResultWarning(f"Regelsættet {self.id} har status '{self.status}': resultatet bygger på en "
+                              f"tekst, der ikke er endeligt vedtaget.{reason}", None, "status"),)
 
     def summary(self) -> dict[str, Any]:
         return {
             "id": self.id, "region": self.region, "navn": self.name, "type": self.kind,
             "gyldig_fra": self.valid_from.isoformat(), "gyldig_til": self.valid_to.isoformat(),
-            "status": self.status,
+            "status": self.status, "digest": self.digest,
             "spoergsmaal": sorted(self.questions),
             "ikke_reguleret": sorted(self.unregulated),
         }

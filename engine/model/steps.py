@@ -31,7 +31,7 @@ from ..errors import EngineError, InvalidCase, InvalidRuleset, NotRegulated
 from ..formula.expr import Expression, LimitExceeded, check_size
 from ..formula.functions import MONTH_RULE_FUNCTIONS
 from .tables import Conditions
-from .trace import Context, TraceStep
+from .trace import Context, ResultWarning, TraceStep
 
 # AttributeError: a function handed the wrong kind of value (``uden(5, 'a')`` calls 5.items());
 # formulas themselves cannot reach attributes.
@@ -52,7 +52,7 @@ class Meta:
     text: str | None = None
     note: str | None = None
     status: str | None = None
-    inherited: list[str] = field(default_factory=list)      # from parameters the rule uses
+    inherited: list[ResultWarning] = field(default_factory=list)      # from parameters the rule uses
     #: The YAML mapping the secretariat wrote for this rule (read-only view; ``where`` is its file:line).
     source: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
 
@@ -62,13 +62,14 @@ class Meta:
             ctx.warn(message)
 
     @cached_property
-    def warnings(self) -> tuple[str, ...]:
+    def warnings(self) -> tuple[ResultWarning, ...]:
         out = []
         if self.note:
-            out.append(f"Fortolkning ({self.id}): {self.note}")
+            out.append(ResultWarning(f"Fortolkning ({self.id}): {self.note}", self.kilde, "fortolkning"))
         if self.status and self.status != "vedtaget":
-            out.append(f"Reglen {self.id} har status '{self.status}' i kilden ({self.kilde}); "
-                       f"resultatet bygger på en regel, der ikke er vedtaget.")
+            out.append(ResultWarning(f"Reglen {self.id} har status '{self.status}' i kilden ({self.kilde}); "
+                                     f"resultatet bygger på en regel, der ikke er vedtaget.", self.kilde,
+                                     "regel_status"))
         return tuple(out + [w for w in self.inherited if w not in out])
 
     def notes(self) -> list[str]:
@@ -185,13 +186,15 @@ def no_match(spec: dict[str, Any] | None, what: str, described: str, known: list
     """The error for 'no row / variant applies', as the ruleset declared it."""
     if spec is None:
         return NotRegulated(f"Ingen regel i '{what}' dækker situationen ({described}); "
-                            "aftaleteksten regulerer ikke dette tilfælde.")
+                            "aftaleteksten regulerer ikke dette tilfælde.",
+                            details={"begrundelse": "ingen regel dækker situationen", "kilde": None,
+                                     "regel": what})
     message = spec["besked"] + (f" (kilde: {spec['kilde']})" if spec.get("kilde") else "")
     if spec["fejl"] == "invalid_case":
         if known:
             message += f". Kendte værdier: {', '.join(known)}"
         return InvalidCase(message, path=spec.get("felt"))
-    return NotRegulated(message)
+    return NotRegulated(message, details={"begrundelse": spec["besked"], "kilde": spec.get("kilde"), "regel": what})
 
 
 @dataclass
@@ -263,7 +266,8 @@ class Unregulated(Step):
     reason: str = ""
 
     def execute(self, ctx: Context) -> None:
-        raise NotRegulated(f"{self.reason} (kilde: {self.meta.kilde})")
+        raise NotRegulated(f"{self.reason} (kilde: {self.meta.kilde})",
+                           details={"begrundelse": self.reason, "kilde": self.meta.kilde, "regel": self.meta.id})
 
 
 @dataclass
@@ -271,7 +275,7 @@ class Warning(Step):
     message: str = ""
 
     def execute(self, ctx: Context) -> None:
-        ctx.warn(f"{self.message} ({self.meta.kilde})")
+        ctx.warn(ResultWarning(f"{self.message} ({self.meta.kilde})", self.meta.kilde, "advarsel"))
         self.meta.warn(ctx)
         if ctx.trace is not None:
             ctx.record(TraceStep(self.meta.id, "advarsel", self.message, self.meta.kilde, self.meta.title))

@@ -13,6 +13,51 @@ from typing import Any, Mapping
 
 
 
+class ResultWarning(str):
+    """A warning a result carries: its text, plus where it comes from and what kind it is.
+
+    A ``str`` (the text), so ``"udkast" in warning`` keeps working for
+    library callers, with two fields more; JSON gets ``{"tekst", "kilde", "art"}``.
+    ``art`` is one of :data:`WARNING_KINDS`.
+    """
+
+    __slots__ = ("kilde", "art")
+    kilde: str | None
+    art: str
+
+    def __new__(cls, tekst: str, kilde: str | None = None, art: str = "advarsel") -> "ResultWarning":
+        self = super().__new__(cls, tekst)
+        self.kilde, self.art = kilde, art
+        return self
+
+    @property
+    def tekst(self) -> str:
+        return str.__str__(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tekst": self.tekst, "kilde": self.kilde, "art": self.art}
+
+    def __reduce__(self) -> tuple[Any, ...]:       # pickled across batch worker processes
+        return (ResultWarning, (self.tekst, self.kilde, self.art))
+
+
+#: What a warning can be about (the ``art`` field; part of the JSON contract).
+WARNING_KINDS = {
+    "status": "regelsættet er ikke endeligt vedtaget (udkast/forslag)",
+    "regel_status": "en regel eller parameter, svaret bygger på, er ikke vedtaget",
+    "fortolkning": "svaret bygger på en fortolkning af en uklar tekst",
+    "advarsel": "reglerne selv advarer om sagen",
+    "bibliotek": "spørgsmålet besvares af fælles regler i et bibliotek",
+    "periode": "regelsættet gælder ikke på sagens dato",
+}
+
+
+def warning_dict(warning: str) -> dict[str, Any]:
+    """The JSON form of a warning (a plain text from a plugin becomes art 'advarsel')."""
+    return warning.to_dict() if isinstance(warning, ResultWarning) else {"tekst": str(warning), "kilde": None,
+                                                                        "art": "advarsel"}
+
+
 @dataclass
 class TraceStep:
     rule: str
@@ -53,10 +98,10 @@ class Context:
         self.case = case or {}          # the coerced case fields, so a runtime error can name its field
         self.month_rule = month_rule
         self.trace: list[TraceStep] | None = [] if trace else None
-        self.warnings: list[str] = []
+        self.warnings: list[ResultWarning] = []
         self.deadline = deadline        # time.monotonic() after which the evaluation stops
 
-    def warn(self, message: str) -> None:
+    def warn(self, message: ResultWarning) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
-from ..model.catalogue import catalogue
+from ..model.catalogue import catalogue, catalogue_version
+from ..model.trace import ResultWarning
 from ..errors import InvalidCase, NotRegulated
 from ..formula.money import CONTEXT
 from ..model.extensions import NO_EXTENSIONS, CompileSession, Extensions
@@ -140,9 +141,11 @@ class Engine:
             output = typed_output(spec.outputs, raw, rule.meta.where)
         warnings = list(chosen.status_warnings) + ctx.warnings
         if rule.owner != chosen.id:
-            warnings.insert(0, f"Spørgsmålet besvares af de fælles regler i '{rule.owner}'.")
+            warnings.insert(0, ResultWarning(f"Spørgsmålet besvares af de fælles regler i '{rule.owner}'.",
+                                             rule.meta.kilde, "bibliotek"))
         return Result(question=question, ruleset=chosen.id, status=chosen.status,
-                      output=output, trace=ctx.trace or [], warnings=warnings)
+                      output=output, trace=ctx.trace or [], warnings=warnings, ruleset_digest=chosen.digest,
+                      catalogue_version=catalogue_version())
 
     def compare(self, question: str, case: Mapping[str, Any], *,
                 rulesets: Sequence[str] | None = None) -> "Comparison":
@@ -156,11 +159,13 @@ class Engine:
             reason = chosen.unregulated.get(question)
             text = reason["begrundelse"] if reason else "regelsættet indeholder ingen regler om spørgsmålet"
             source = f" (kilde: {reason['kilde']})" if reason and reason.get("kilde") else ""
-            raise NotRegulated(f"{chosen.id} regulerer ikke '{question}': {text}{source}")
+            raise NotRegulated(f"{chosen.id} regulerer ikke '{question}': {text}{source}",
+                               details={"begrundelse": text, "kilde": reason.get("kilde") if reason else None})
         day = values.get(DECISION_DATE_FIELD.get(question, ""))
         if isinstance(day, _dt.date) and not _within(day, rule.valid_from, rule.valid_to):
             raise NotRegulated(f"reglen for '{question}' ({rule.owner}) gælder {rule.valid_from or '…'}–"
-                               f"{rule.valid_to or '…'}, ikke {day.isoformat()}")
+                               f"{rule.valid_to or '…'}, ikke {day.isoformat()}",
+                               details={"begrundelse": "reglen gælder ikke på sagens dato", "kilde": rule.meta.kilde})
         return rule
 
 

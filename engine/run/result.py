@@ -15,18 +15,29 @@ from typing import Any, Mapping
 from ..model.catalogue import Field
 from ..errors import InvalidRuleset
 from ..formula.money import round_to
-from ..model.trace import TraceStep
+from .._version import __version__
+from ..model.trace import ResultWarning, TraceStep, warning_dict
 from ..model.values import to_json
 
 
 @dataclass
 class Result:
+    """One answer, with what it takes to trace it back to the exact rules that gave it.
+
+    ``ruleset_digest`` covers every file of the ruleset (and the libraries it
+    reuses); with ``engine_version`` and ``catalogue_version`` a stored
+    decision can be reproduced, or shown to need re-evaluation.
+    """
+
     question: str
     ruleset: str
     status: str
     output: dict[str, Any]
     trace: list[TraceStep] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[ResultWarning] = field(default_factory=list)
+    ruleset_digest: str = ""
+    engine_version: str = __version__
+    catalogue_version: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -35,7 +46,10 @@ class Result:
             "status": self.status,
             "output": {k: dump(v) for k, v in self.output.items()},
             "trace": [step.to_dict(dump) for step in self.trace],
-            "warnings": list(self.warnings),
+            "warnings": [warning_dict(w) for w in self.warnings],
+            "ruleset_digest": self.ruleset_digest,
+            "engine_version": self.engine_version,
+            "catalogue_version": self.catalogue_version,
         }
 
 

@@ -502,7 +502,8 @@ class Formatter:
         output = line.get("output") or {}
         cells = [to_csv(output.get(name)) for name in self.outputs]
         return self._row([to_csv(line.get("id")), line.get("ruleset", ""), line.get("status", ""), *cells,
-                          " | ".join(line.get("warnings", [])), error.get("kind", ""), error.get("message", "")])
+                          " | ".join(w["tekst"] for w in line.get("warnings", [])), error.get("kind", ""),
+                          error.get("message", "")])
 
     @staticmethod
     def _row(cells: list[Any]) -> str:

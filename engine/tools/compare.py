@@ -57,7 +57,7 @@ def _notes(comparison: Comparison) -> list[str]:
         if "error" in entry:
             notes.append(f"{entry['ruleset']}: {entry['error']['kind']}: {entry['error']['message']}")
         for warning in entry.get("warnings", []):
-            notes.append(f"{entry['ruleset']}: advarsel: {warning}")
+            notes.append(f"{entry['ruleset']}: advarsel: {warning['tekst']}")
     return [""] + notes if notes else []
 
 
