@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rammeaftale import Engine, InvalidCase, NoRuleset, NotRegulated
+from rammeaftale import Engine, EngineError, InvalidCase, NoRuleset, NotRegulated
 
 ENGINE = Engine.default()
 CLOSURE = {
@@ -123,3 +123,20 @@ def test_not_regulated_carries_its_reason_and_citation_as_fields():
         ENGINE.evaluate("takstloft", {"tilbudstype": "herberg", "takst": "2500"}, ruleset="sjaelland-2021")
     data = caught.value.to_dict()
     assert data["kind"] == "not_regulated" and data["begrundelse"] and "kilde" in data
+
+
+def test_every_shipped_example_answer_validates_against_its_published_output_schema():
+    """The output schemas are a contract: every answer the engine gives must fit them."""
+    import jsonschema
+
+    from rammeaftale.model.catalogue import catalogue
+    from rammeaftale.tools import examples
+    checked = 0
+    for example in examples.discover(ENGINE):
+        try:
+            data = ENGINE.evaluate(example.question, example.data["sag"], ruleset=example.ruleset).to_dict()
+        except EngineError:
+            continue
+        jsonschema.validate(data, catalogue()[example.question].result_json_schema())
+        checked += 1
+    assert checked > 150

@@ -117,6 +117,45 @@ class Question:
             "properties": {n: _schema(f.spec) for n, f in self.inputs.items()},
         }
 
+    def output_json_schema(self) -> dict[str, Any]:
+        """A JSON Schema of the question's ``output`` as ``Result.to_dict()`` writes it (the JSON form)."""
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [n for n, f in self.outputs.items() if f.required],
+            "properties": {n: _output_schema(f.spec, f.required) for n, f in self.outputs.items()},
+        }
+
+    def result_json_schema(self) -> dict[str, Any]:
+        """A JSON Schema of the whole answer, ``Result.to_dict()``, for this question."""
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": f"Svar på {self.name}: {self.title}",
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["question", "ruleset", "status", "output", "trace", "warnings", "ruleset_digest",
+                         "engine_version", "catalogue_version"],
+            "properties": {
+                "question": {"const": self.name},
+                "ruleset": {"type": "string"},
+                "status": {"enum": ["vedtaget", "udkast", "forslag"]},
+                "output": self.output_json_schema(),
+                "trace": {"type": "array", "items": {
+                    "type": "object", "required": ["rule", "kind", "values", "result"],
+                    "properties": {"rule": {"type": "string"}, "kind": {"type": "string"},
+                                   "title": {"type": "string"}, "values": {"type": "object"}, "result": {},
+                                   "kilde": {"type": "string"}, "notes": {"type": "array",
+                                                                          "items": {"type": "string"}}}}},
+                "warnings": {"type": "array", "items": {
+                    "type": "object", "additionalProperties": False, "required": ["tekst", "kilde", "art"],
+                    "properties": {"tekst": {"type": "string"}, "kilde": {"type": ["string", "null"]},
+                                   "art": {"type": "string"}}}},
+                "ruleset_digest": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+                "engine_version": {"type": "string"},
+                "catalogue_version": {"type": "integer"},
+            },
+        }
+
 
 @cache
 def _catalogue_data() -> dict[str, Any]:
@@ -359,6 +398,33 @@ _CONVERTERS: dict[str, Callable[[Mapping[str, Any], Any, str], Any]] = {
 
 
 # --- JSON Schema ----------------------------------------------------------------
+
+def _output_schema(spec: Mapping[str, Any], required: bool = True) -> dict[str, Any]:
+    """The JSON form of an output value (see :func:`rammeaftale.model.values.to_json`)."""
+    kind = spec["type"]
+    if kind == "beloeb":
+        out: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
+    elif kind == "decimal":
+        out = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
+    elif kind == "heltal":
+        out = {"type": "integer"}
+    elif kind == "dato":
+        out = {"type": "string", "format": "date"}
+    elif kind in ("tekst", "paragraf", "frist"):
+        out = {"type": "string"}
+    elif kind == "bool":
+        out = {"type": "boolean"}
+    elif kind == "valg":
+        out = {"enum": list(spec["vaerdier"])}
+    elif kind == "liste":
+        out = {"type": "array", "items": _output_schema(_item_spec(spec))}
+    else:  # kort
+        out = {"type": "object", "additionalProperties": _output_schema(_item_spec(spec))}
+    if "beskrivelse" in spec:
+        out["description"] = spec["beskrivelse"]
+    return out if required else {"anyOf": [out, {"type": "null"}], **({"description": out["description"]}
+                                                                        if "description" in out else {})}
+
 
 def _schema(spec: Mapping[str, Any]) -> dict[str, Any]:
     kind = spec["type"]
