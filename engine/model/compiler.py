@@ -240,8 +240,9 @@ def _point(raw: dict[str, Any], kind: str, rule: str, scope: Scope, path: tuple[
             override = own
         else:
             override = build(alt, where)
+        change = "; ".join(f"{k}: {alt[k]}" for k in changes)
         alternatives.append(Reading(str(alt["id"]), alt["tekst"], scope.kilde(alt["kilde"], where + ("kilde",)),
-                                    False, override))
+                                    False, override, change))
     point = Point(str(raw["id"]), kind, rule, scope.doc.where(here), raw.get("titel"), followed,
                   tuple(alternatives))
     if point.id in scope.points:

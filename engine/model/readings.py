@@ -32,6 +32,7 @@ class Reading:
     kilde: str
     followed: bool
     override: Any = None        # an Expression (formel), a RowAction (tabelrække) or a value (parameter)
+    change: str = ""            # what the reading changes, as written (for reports)
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,5 +76,6 @@ class Point:
         return {
             "punkt": self.id, "titel": self.title, "regel": self.rule, "art": self.kind, "sted": self.where,
             "fulgt": {"id": self.followed.id, "tekst": self.followed.text, "kilde": self.followed.kilde},
-            "alternativer": [{"id": r.id, "tekst": r.text, "kilde": r.kilde} for r in self.alternatives],
+            "alternativer": [{"id": r.id, "tekst": r.text, "kilde": r.kilde, "aendrer": r.change}
+                             for r in self.alternatives],
         }

@@ -165,10 +165,12 @@ class Engine:
                       catalogue_version=catalogue_version(), alternatives=alternatives, readings=dict(readings))
 
     def compare(self, question: str, case: Mapping[str, Any], *,
-                rulesets: Sequence[str] | None = None) -> "Comparison":
-        """``case`` under each ruleset side by side (see :mod:`rammeaftale.run.compare`)."""
+                rulesets: Sequence[str] | None = None, fortolkninger: Mapping[str, str] | None = None,
+                readings: bool = False) -> "Comparison":
+        """``case`` under each ruleset side by side, and each alternative reading with ``readings=True``
+        (see :mod:`rammeaftale.run.compare`)."""
         from .compare import compare   # late: compare calls back into evaluate
-        return compare(self, question, case, rulesets)
+        return compare(self, question, case, rulesets, fortolkninger=fortolkninger, readings=readings)
 
     def _question(self, chosen: Ruleset, question: str, values: Mapping[str, Any]) -> RuleQuestion:
         rule = chosen.questions.get(question)
