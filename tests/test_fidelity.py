@@ -1,0 +1,123 @@
+"""Fidelity findings: each test is written from the agreement text (cited), not from the engine's output."""
+
+from __future__ import annotations
+
+import pytest
+
+from rammeaftale import Engine
+from rammeaftale.errors import InvalidCase
+from rammeaftale.model.tables import Conditions, Row, ancestors, parse_cell
+
+from .helpers import SOURCE, write_ruleset
+
+
+# --- paragraph hierarchy: a table cell "this paragraph and everything under it" -------------
+
+def test_ancestors_stop_at_the_paragraph_never_the_bare_law():
+    assert ancestors("SEL-66-1-6") == ["SEL-66-1-6", "SEL-66-1", "SEL-66"]
+    assert ancestors("SEL-108") == ["SEL-108"]
+
+
+def test_hierarchy_cell_covers_the_named_paragraph_and_what_is_under_it():
+    cell = parse_cell({"omfatter": ["SEL-66-1", "SEL-107"]})
+    for covered in ("SEL-66-1", "SEL-66-1-5", "SEL-66-1-6", "SEL-107", "SEL-107-2"):
+        assert cell.matches(covered), covered
+    # a parent is broader than its stk.; "stk. 10" is not under "stk. 1"; another law is another law
+    for not_covered in ("SEL-66", "SEL-66-10", "SEL-1070", "BL-107", "SEL-66-2", None, 66):
+        assert not cell.matches(not_covered), not_covered
+
+
+def test_hierarchy_cells_overlap_when_one_root_is_under_the_other():
+    parent, child = parse_cell({"omfatter": "SEL-66"}), parse_cell({"omfatter": ["SEL-66-1"]})
+    assert parent.overlaps(child) and child.overlaps(parent)
+    assert not parse_cell({"omfatter": "SEL-66-1"}).overlaps(parse_cell({"omfatter": "SEL-66-10"}))
+    assert parent.overlaps(parse_cell(["SEL-66-1-6"]))
+    assert not parent.overlaps(parse_cell(["SEL-67"]))
+    table = Conditions(["p"], [Row("a", (parent,)), Row("b", (child,))], "unik")
+    assert len(table.overlapping_pairs()) == 1
+    assert "SEL-66 (med underpunkter)" in table.known_values("p")
+
+
+@pytest.mark.parametrize("raw", [{"omfatter": []}, {"omfatter": [1]}, {"omfatter": "SEL-1", "til": 3}])
+def test_malformed_hierarchy_cells_are_refused(raw):
+    with pytest.raises(ValueError):
+        parse_cell(raw)
+
+
+HIERARCHY_TABLE = """\
+spoergsmaal: opsigelse
+titel: Test
+kilde: SRC:2246 Bilag 6
+trin:
+  - id: omraade
+    kilde: SRC:2251 Bilag 6
+    tabel:
+      hitpolitik: unik
+      input: [COLUMN]
+      udfald: [frist]
+      ingen_match: {fejl: invalid_case, felt: paragraf, besked: Ukendt paragraf}
+      regler:
+        - id: a
+          naar: {COLUMN: {omfatter: [ROOT]}}
+          saet: {frist: løbende måned}
+          kilde: SRC:2251 Bilag 6
+  - id: slut
+    kilde: SRC:2246 Bilag 6
+    formel: frist_slut(opsigelsesdato, frist)
+resultat:
+  sidste_betalingsdag: slut
+  frist: frist
+  regel: omraade_regel
+""".replace("SRC", SOURCE)
+
+
+def _hierarchy(column="paragraf", root="SEL-66-1"):
+    return HIERARCHY_TABLE.replace("COLUMN", column).replace("ROOT", root)
+
+
+def test_hierarchy_cell_in_a_ruleset_matches_a_more_specific_paragraph(tmp_path):
+    write_ruleset(tmp_path, {"q.yaml": _hierarchy()})
+    engine = Engine.from_path(tmp_path)
+    result = engine.evaluate("opsigelse", {"paragraf": "SEL § 66 stk. 1 nr. 6", "opsigelsesdato": "2021-03-03"},
+                             ruleset="test-2021")
+    assert result.output["regel"] == "a"
+    with pytest.raises(InvalidCase, match=r"SEL-66-1 \(med underpunkter\)"):
+        engine.evaluate("opsigelse", {"paragraf": "SEL-66", "opsigelsesdato": "2021-03-03"}, ruleset="test-2021")
+
+
+def test_hierarchy_roots_must_be_in_normal_form_and_only_in_paragraph_columns(tmp_path):
+    from rammeaftale.errors import RulesetErrors
+    with pytest.raises(RulesetErrors) as info:
+        write_ruleset(tmp_path / "a", {"q.yaml": _hierarchy(root="'SEL § 66'")})
+        Engine.from_path(tmp_path / "a")
+    assert any("normalform: 'SEL-66'" in e.message for e in info.value.errors)
+    with pytest.raises(RulesetErrors) as info:
+        write_ruleset(tmp_path / "b", {"q.yaml": _hierarchy(column="situation", root="ophoer")})
+        Engine.from_path(tmp_path / "b")
+    assert any("kun i paragraf-kolonner" in e.message for e in info.value.errors)
+
+
+# --- the shipped rulesets, from their texts ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine.default()
+
+
+@pytest.mark.parametrize("paragraf", ["SEL-66-1-5", "SEL-66-1-6", "SEL-107-2", "SEL § 66 stk. 3"])
+def test_syddanmark_2021_botilbud_row_covers_its_stk_and_nr(engine, paragraf):
+    # 000:2253-2256 "Botilbud (SEL § 66 stk. 1, 2 og 3, § 107, § 108, ...)": løbende måned + 1 måned (2258)
+    result = engine.evaluate("opsigelse", {"paragraf": paragraf, "opsigelsesdato": "2021-01-14"},
+                             ruleset="syddanmark-2021")
+    assert result.output["frist"] == "løbende måned + 1 måned"
+    assert str(result.output["sidste_betalingsdag"]) == "2021-02-28"
+
+
+@pytest.mark.parametrize("paragraf", ["SEL-999", "SEL-85", "SEL § 85 stk. 1"])
+def test_sjaelland_refuses_paragraphs_outside_its_list(engine, paragraf):
+    # 004:214-256 lists SEL §§ 32, 36, 66, 67, 101, 103-105, 107-110, FSL § 20 stk. 2-3, LSV § 1b
+    with pytest.raises(InvalidCase) as info:
+        engine.evaluate("opsigelse", {"paragraf": paragraf, "opsigelsesdato": "2021-03-01"}, ruleset="sjaelland-2021")
+    assert info.value.path == "paragraf"
+    for known in ("SEL-108", "SEL-67", "FSL-20-3", "LSV-1b"):
+        assert known in str(info.value)
