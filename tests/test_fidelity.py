@@ -121,3 +121,29 @@ def test_sjaelland_refuses_paragraphs_outside_its_list(engine, paragraf):
     assert info.value.path == "paragraf"
     for known in ("SEL-108", "SEL-67", "FSL-20-3", "LSV-1b"):
         assert known in str(info.value)
+
+
+# --- efterregulering: the headline output respects Bilag 10's 5 % rules ---------------------
+
+@pytest.mark.parametrize("ruleset", ["syddanmark-2021", "syddanmark-2025"])
+def test_deficit_up_to_5_pct_never_raises_the_rate(engine, ruleset):
+    # 000:2882-2884 and 001:1701-1703 (word for word): "Underskud på op til 5 pct. kan (...) ikke indregnes i taksten"
+    for deficit in (1, 400000, 800000, 1000000):
+        case = {"provenu": 20000000 - deficit, "afregningsgrundlag": 20000000, "ramme": 20000000}
+        assert engine.evaluate("efterregulering", case, ruleset=ruleset).output["takstregulering_aar2"] == 0
+
+
+@pytest.mark.parametrize("regranted", [0, 500000, 1000000, 1500000])
+def test_surplus_above_5_pct_returns_at_least_the_part_above(engine, regranted):
+    # 000:2868-2870: "Den del af et eventuelt overskud, der overstiger 5 pct., skal (...) indregnes i taksten"
+    case = {"provenu": 21500000, "afregningsgrundlag": 20000000, "ramme": 20000000, "genbevilget": regranted}
+    result = engine.evaluate("efterregulering", case, ruleset="syddanmark-2021")
+    assert result.output["takstregulering_aar2"] >= 500000
+    assert result.output["A7"] == 1500000 - regranted      # Bilag 14's A7 is kept as it is
+
+
+def test_deficit_above_5_pct_puts_exactly_the_part_above_into_the_rate(engine):
+    # 000:2882-2884 (up to 5 % cannot) and 2891-2892 (the part above 5 % skal indregnes som tillæg)
+    for regranted in (0, -100000, -1000000, -1400000):
+        case = {"provenu": 20000000, "afregningsgrundlag": 21400000, "ramme": 20000000, "genbevilget": regranted}
+        assert engine.evaluate("efterregulering", case, ruleset="syddanmark-2021").output["takstregulering_aar2"] == -400000
