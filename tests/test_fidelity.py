@@ -147,3 +147,48 @@ def test_deficit_above_5_pct_puts_exactly_the_part_above_into_the_rate(engine):
     for regranted in (0, -100000, -1000000, -1400000):
         case = {"provenu": 20000000, "afregningsgrundlag": 21400000, "ramme": 20000000, "genbevilget": regranted}
         assert engine.evaluate("efterregulering", case, ruleset="syddanmark-2021").output["takstregulering_aar2"] == -400000
+
+
+# --- region names and periods ---------------------------------------------------------------
+
+from rammeaftale.errors import NoRuleset  # noqa: E402
+
+
+@pytest.mark.parametrize("region, day, expected", [
+    ("Nordjylland", "2027-05-01", "nordjylland-2027"),
+    ("Region Sjælland", "2021-03-01", "sjaelland-2021"),
+    ("SJÆLLAND", "2022-12-31", "sjaelland-2021"),
+    (" syddanmark ", "2025-01-01", "syddanmark-2025"),
+])
+def test_region_names_ignore_case_accents_and_the_word_region(engine, region, day, expected):
+    assert engine.ruleset(region=region, dato=day).id == expected
+
+
+def test_an_unknown_region_says_which_regions_exist(engine):
+    with pytest.raises(NoRuleset) as info:
+        engine.ruleset(region="Hovedstaden", dato="2021-03-01")
+    message = str(info.value)
+    assert "ukendt region 'Hovedstaden'" in message
+    for region in ("nordjylland", "sjaelland", "syddanmark"):
+        assert region in message
+
+
+def test_a_covered_region_with_an_uncovered_date_names_the_regions_periods(engine):
+    with pytest.raises(NoRuleset, match=r"syddanmark-2021 \(2021-01-01–2022-12-31\)"):
+        engine.ruleset(region="Syddanmark", dato="2024-03-01")
+
+
+def test_explicit_ruleset_outside_its_period_warns_and_names_the_covering_ruleset(engine):
+    # syddanmark-2021 covers 2021-2022 (regelsaet.yaml); a notice given in 2025 falls under syddanmark-2025
+    result = engine.evaluate("opsigelse", {"paragraf": "SEL-108", "opsigelsesdato": "2025-03-03"},
+                             ruleset="syddanmark-2021")
+    periode = [w for w in result.warnings if w.art == "periode"]
+    assert len(periode) == 1 and "syddanmark-2025" in periode[0] and "opsigelsesdato 2025-03-03" in periode[0]
+    # 2024 is covered by no Syddanmark ruleset
+    result = engine.evaluate("opsigelse", {"paragraf": "SEL-108", "opsigelsesdato": "2024-03-01"},
+                             ruleset="syddanmark-2021")
+    assert any(w.art == "periode" and "intet regelsæt" in w for w in result.warnings)
+    # inside the period: no such warning
+    result = engine.evaluate("opsigelse", {"paragraf": "SEL-108", "opsigelsesdato": "2022-03-01"},
+                             ruleset="syddanmark-2021")
+    assert not any(w.art == "periode" for w in result.warnings)
