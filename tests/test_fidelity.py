@@ -192,3 +192,23 @@ def test_explicit_ruleset_outside_its_period_warns_and_names_the_covering_rulese
     result = engine.evaluate("opsigelse", {"paragraf": "SEL-108", "opsigelsesdato": "2022-03-01"},
                              ruleset="syddanmark-2021")
     assert not any(w.art == "periode" for w in result.warnings)
+
+
+# --- Sjælland omfattet: recorded readings -------------------------------------------------
+
+def test_sjaelland_contradiction_warning_only_where_5_users_are_possible(engine):
+    # 004:161/448 "mindst 5 kommuner" vs 004:165/466 "mere end 5 kommuner"
+    def warned(n):
+        result = engine.evaluate("omfattet", {"driftsform": "kommunal", "koeberkommuner": n, "paragraf": "FSL-20-2"},
+                                 ruleset="sjaelland-2021")
+        return any("selvmodsigende" in w for w in result.warnings)
+    assert [warned(n) for n in (3, 4, 5, 6, 8)] == [False, True, True, False, False]
+
+
+def test_sjaelland_few_places_to_many_buyers_warns_but_few_buyers_do_not(engine):
+    # 004:1564-1570 (enkelte pladser) against 004:1558, 1576-1578 (kategori 3, mindst 5 købere)
+    for n, expected in ((4, False), (5, True), (7, True)):
+        result = engine.evaluate("omfattet", {"driftsform": "kommunal", "koeberkommuner": n,
+                                              "kun_enkelte_pladser": True}, ruleset="sjaelland-2021")
+        assert result.output["kategori"] == "kategori 1"
+        assert any("definitionen af kategori 3" in w for w in result.warnings) is expected
