@@ -497,8 +497,11 @@ def _cell(raw: Any, column: str, scope: Scope, path: tuple[Any, ...]) -> Cell:
         for value in cell.values - domain:
             scope.fail(path, f"'{value}' kan aldrig forekomme i '{column}' "
                              f"(mulige værdier: {', '.join(sorted(map(str, domain)))})")
-    if cell.values is not None and scope.types.get(column) == "paragraf":
-        for value in cell.values:
+    if cell.roots is not None and scope.types.get(column) != "paragraf":
+        scope.fail(path, f"'omfatter' (en betegnelse med underpunkter) bruges kun i paragraf-kolonner, "
+                         f"ikke i '{column}'")
+    if scope.types.get(column) == "paragraf":
+        for value in (cell.values or cell.roots or ()):
             try:
                 canonical = normalise_paragraf(str(value))
             except ValueError as exc:

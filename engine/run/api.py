@@ -157,6 +157,10 @@ class Engine:
         warnings = list(chosen.status_warnings) + ctx.warnings
         if ctx.touched:
             warnings += _reading_warnings(ctx.touched, readings, alternatives, output)
+        if ruleset:
+            outside = self._period_warning(chosen, question, values, dato)
+            if outside is not None:
+                warnings.insert(0, outside)
         if rule.owner != chosen.id:
             warnings.insert(0, ResultWarning(f"Spørgsmålet besvares af de fælles regler i '{rule.owner}'.",
                                              rule.meta.kilde, "bibliotek"))
@@ -171,6 +175,27 @@ class Engine:
         (see :mod:`rammeaftale.run.compare`)."""
         from .compare import compare   # late: compare calls back into evaluate
         return compare(self, question, case, rulesets, fortolkninger=fortolkninger, readings=readings)
+
+    def _period_warning(self, chosen: Ruleset, question: str, values: Mapping[str, Any],
+                        dato: str | _dt.date | None) -> ResultWarning | None:
+        """A warning when an explicitly chosen agreement's period does not cover the case's date.
+
+        The date is ``dato`` if given, else the question's decision date in the
+        case (:data:`DECISION_DATE_FIELD`); a question without one is not checked.
+        """
+        if chosen.kind != "aftale":
+            return None
+        field_ = DECISION_DATE_FIELD.get(question)
+        day = _parse_date(dato, "dato") if dato is not None else values.get(field_ or "")
+        if not isinstance(day, _dt.date) or chosen.covers(day):
+            return None
+        what = "dato" if dato is not None else field_
+        other = self.registry.covering(chosen.region, day)
+        instead = (f"; datoen dækkes af {other.id} ({other.valid_from}–{other.valid_to})" if other is not None
+                   else f"; intet regelsæt for region '{chosen.region}' dækker datoen")
+        return ResultWarning(f"Sagens {what} {day.isoformat()} ligger uden for {chosen.id}s aftaleperiode "
+                             f"({chosen.valid_from}–{chosen.valid_to}){instead}. Svaret følger {chosen.id}, "
+                             f"som der blev bedt om.", f"{chosen.id}/regelsaet.yaml gyldig_fra/gyldig_til", "periode")
 
     def _question(self, chosen: Ruleset, question: str, values: Mapping[str, Any]) -> RuleQuestion:
         rule = chosen.questions.get(question)
