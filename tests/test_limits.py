@@ -122,3 +122,55 @@ def test_an_int_product_that_stays_small_stays_an_int():
         with pytest.raises(decimal.Overflow):
             _multiply(10 ** 1200, 10 ** 1200)
     assert isinstance(_multiply(Decimal("0.5"), 2), Decimal)
+
+
+# --- found by the red team (each failed before the fix) -------------------------------------
+
+def test_the_answer_as_a_whole_is_bounded_not_only_each_value(tmp_path):
+    """Values each within bounds, but 30 steps each holding a large list made to_dict() take GBs."""
+    steps = ["'SEL-108'"] + [f"t{i} + t{i}" for i in range(10)]
+    steps += ["[t10]"] + [f"t{11 + i} + t{11 + i}" for i in range(13)]
+    steps += ["t24 + []"] * 30
+    engine = _engine(tmp_path, steps)
+    with pytest.raises(InvalidCase, match="overskred en grænse"):
+        _bounded(lambda: engine.evaluate("kapacitet", CASE, ruleset="t-2021").to_dict())
+
+
+def test_nesting_built_over_many_steps_stops_at_a_named_depth(tmp_path):
+    """55 steps of 150 brackets each gave a raw RecursionError (library) or a crash in the text view."""
+    steps = ["pladser"] + ["[" * 20 + f"t{i}" + "]" * 20 for i in range(8)]
+    engine = _engine(tmp_path, steps)
+    with pytest.raises(InvalidCase, match="indlejret"):
+        _bounded(lambda: engine.evaluate("kapacitet", CASE, ruleset="t-2021"))
+
+
+@pytest.mark.parametrize("budget", ["1e-100000000", "١٢٣", "1_000", " 100", "0x10"])
+def test_numbers_a_case_may_not_write(budget):
+    case = {"driftsherre": "Drift", "driftsherre_type": "kommune", "organisering": "selvstaendigt",
+            "beslutningsdato": "2021-06-01", "budget": budget, "aarsresultat": "-4000000",
+            "omsaetning": {"Drift": {"2019": "1", "2020": "1"}}}
+    with pytest.raises(InvalidCase) as caught:
+        Engine.default().evaluate("lukning", case, ruleset="syddanmark-2021")
+    assert caught.value.path == "budget"
+
+
+@pytest.mark.parametrize("twin", ["Drift\u200b", "Ｄrift", "Drift\u00ad"])
+def test_invisible_or_full_width_twins_of_a_kommune_are_the_same_name(twin):
+    case = {"driftsherre": "Drift", "driftsherre_type": "kommune", "organisering": "selvstaendigt",
+            "beslutningsdato": "2021-06-01", "budget": "100", "aarsresultat": "-40",
+            "omsaetning": {"Drift": {"2019": "1", "2020": "1"}, twin: {"2019": "1", "2020": "1"}}}
+    with pytest.raises(InvalidCase, match="samme navn"):
+        Engine.default().evaluate("lukning", case, ruleset="syddanmark-2021")
+
+
+def test_a_lone_surrogate_is_refused_where_the_case_is_read():
+    from rammeaftale.load.casefile import parse_case_json
+    with pytest.raises(InvalidCase, match="surrogat"):
+        parse_case_json('{"paragraf": "SEL-108\\ud800", "opsigelsesdato": "2021-01-14"}', "sagen")
+    with pytest.raises(InvalidCase, match="surrogat"):
+        Engine.default().evaluate("opsigelse", {"paragraf": "SEL-108\ud800", "opsigelsesdato": "2021-01-14"},
+                                  ruleset="syddanmark-2021")
+    with pytest.raises(InvalidCase) as caught:     # and a message that quotes a bad value can be written
+        Engine.default().evaluate("opsigelse", {"paragraf": "SEL-108", "opsigelsesdato": "2021-01-14",
+                                                "situation": "ophoer\ud800"}, ruleset="syddanmark-2021")
+    caught.value.message.encode("utf-8")

@@ -45,52 +45,71 @@ _MAX_INT_BITS = 4000  # whole-number products and powers beyond ~1200 digits are
 #: collections by these, checked on every step's result, so a chain of steps
 #: that doubles a text or a list stops at the first step over the bound.
 MAX_TEXT_VALUE = 10_000       # characters in a computed text
-MAX_COLLECTION_VALUE = 10_000  # items in a computed list or mapping
+MAX_COLLECTION_VALUE = 10_000  # items in a computed list or mapping, nested ones included
+MAX_COLLECTION_TEXT = 100_000  # characters of text inside one computed collection
+MAX_NESTING = 32               # levels of lists and mappings inside one another
+#: What all the values one evaluation computes may weigh together (characters + items):
+#: the trace holds them all, so this bounds the memory and the JSON of one answer.
+MAX_EVALUATION_WEIGHT = 2_000_000
 
 
 class LimitExceeded(ArithmeticError):
     """A value grew past a named bound during evaluation."""
 
 
-def check_size(value: Any) -> None:
-    """Raise :class:`LimitExceeded` when ``value`` is over a bound.
+def check_size(value: Any) -> int:
+    """The weight of ``value`` (characters of text plus items of collections); raise
+    :class:`LimitExceeded` when it is over a bound.
 
     Numbers, dates and short texts cost one type check.  A collection is
-    walked with a budget of :data:`MAX_COLLECTION_VALUE` items in all, nested
-    ones included, so the check itself is bounded too; a flat collection of
-    small values (the usual ``{kommune: beløb}``) is one pass in C.
+    walked with a budget of :data:`MAX_COLLECTION_VALUE` items and
+    :data:`MAX_COLLECTION_TEXT` characters in all, nested ones included, and at
+    most :data:`MAX_NESTING` levels deep, so the check itself is bounded too; a
+    flat collection of numbers (the usual ``{kommune: beløb}``) is one pass in C.
+    The caller adds the weight to the evaluation's budget
+    (:data:`MAX_EVALUATION_WEIGHT`), which bounds the whole trace.
     """
     kind = type(value)
     if kind is str:
         if len(value) > MAX_TEXT_VALUE:
             raise LimitExceeded(f"en beregnet tekst har {len(value)} tegn (højst {MAX_TEXT_VALUE})")
-    elif kind is int:
+        return len(value)
+    if kind is int:
         if value.bit_length() > _MAX_INT_BITS:
             raise LimitExceeded(f"et beregnet heltal har {value.bit_length()} bit (højst {_MAX_INT_BITS})")
-    elif kind in _COLLECTION_TYPES:
+        return 1
+    if kind in _COLLECTION_TYPES:
         if len(value) > MAX_COLLECTION_VALUE:
             raise LimitExceeded(f"en beregnet samling har over {MAX_COLLECTION_VALUE} elementer i alt")
         items = value.values() if kind is dict else value
-        if not _SCALAR_TYPES.issuperset(map(type, items)):
-            _check_nested(value)
-    elif isinstance(value, (str, int, *_COLLECTIONS)):   # a subclass: take the careful path
-        _check_nested([value])
+        if _SCALAR_TYPES.issuperset(map(type, items)):
+            return len(value) + 1
+        return _check_nested(value)
+    if isinstance(value, (str, int, *_COLLECTIONS)):   # a subclass: take the careful path
+        return _check_nested([value])
+    return 1
 
 
-def _check_nested(value: Any) -> None:
-    pending, seen = [value], 0
+def _check_nested(value: Any) -> int:
+    pending, seen, text = [(value, 1)], 0, 0
     while pending:
-        items = pending.pop()
+        items, depth = pending.pop()
+        if depth > MAX_NESTING:
+            raise LimitExceeded(f"en beregnet samling er indlejret mere end {MAX_NESTING} niveauer")
         seen += len(items)
         if seen > MAX_COLLECTION_VALUE:
             raise LimitExceeded(f"en beregnet samling har over {MAX_COLLECTION_VALUE} elementer i alt")
-        for item in (items.values() if isinstance(items, dict) else items):
-            if isinstance(item, _COLLECTIONS):
-                pending.append(item)
-            elif isinstance(item, str) and len(item) > MAX_TEXT_VALUE:
-                raise LimitExceeded(f"en beregnet tekst har {len(item)} tegn (højst {MAX_TEXT_VALUE})")
-            elif isinstance(item, int) and item.bit_length() > _MAX_INT_BITS:
-                raise LimitExceeded(f"et beregnet heltal har {item.bit_length()} bit (højst {_MAX_INT_BITS})")
+        for item in (items.items() if isinstance(items, dict) else items):
+            for part in (item if isinstance(items, dict) else (item,)):
+                if isinstance(part, _COLLECTIONS):
+                    pending.append((part, depth + 1))
+                elif isinstance(part, str):
+                    text += len(part)
+                    if len(part) > MAX_TEXT_VALUE or text > MAX_COLLECTION_TEXT:
+                        raise LimitExceeded(f"en beregnet samling rummer over {MAX_COLLECTION_TEXT} tegn tekst")
+                elif isinstance(part, int) and part.bit_length() > _MAX_INT_BITS:
+                    raise LimitExceeded(f"et beregnet heltal har {part.bit_length()} bit (højst {_MAX_INT_BITS})")
+    return seen + text + 1
 
 
 _COLLECTIONS = (list, tuple, dict, set, frozenset)

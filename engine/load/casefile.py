@@ -73,6 +73,24 @@ def _constant(name: str) -> Any:
     raise ValueError(f"'{name}' er ikke et tal, sagen kan regne med")
 
 
+def _has_lone_surrogate(data: Any) -> bool:
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def decode_case_bytes(raw: bytes, source: str) -> str:
     """``raw`` as text: UTF-8 (a leading byte-order mark is dropped)."""
     try:
@@ -88,7 +106,11 @@ def parse_case_json(text: str, source: str, path: str = "case") -> Any:
     if text.startswith(_BOM):
         text = text[1:]
     try:
-        return json.loads(text, parse_float=Decimal, object_pairs_hook=_pairs, parse_constant=_constant)
+        data = json.loads(text, parse_float=Decimal, object_pairs_hook=_pairs, parse_constant=_constant)
+        if "\\u" in text and _has_lone_surrogate(data):
+            # Valid JSON syntax ("\ud800") but no text: no output could write it, so refuse it here.
+            raise ValueError("teksten indeholder et enligt surrogat-tegn (\\ud800-\\udfff), som ikke er et tegn")
+        return data
     except _DuplicateKey as exc:
         raise InvalidCase(f"{source}: nøglen '{exc.key}' står to gange i samme objekt; "
                           "skriv hver nøgle én gang", path=path) from None

@@ -234,22 +234,36 @@ def _number(spec: Mapping[str, Any], raw: Any, path: str, kind: str) -> Decimal:
     if isinstance(raw, int) and raw.bit_length() > 64:  # str() of a >4300-digit int raises ValueError
         raise InvalidCase(f"'{path}' er uden for det tilladte område (højst {MAX_AMOUNT:,.0f} i absolut værdi)",
                           path=path)
+    if isinstance(raw, str) and not _NUMBER_TEXT.fullmatch(raw):
+        # Decimal() itself also reads ' 100', '1_000' and Arabic-Indic digits; a case may not.
+        raise InvalidCase(f"'{path}' skal være et tal skrevet med cifrene 0-9 og punktum som decimaltegn "
+                          f"(fik '{_show(raw)}')", path=path)
     try:
-        value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(str(raw).strip())
+        value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw) if isinstance(raw, (str, int)) else raw
     except InvalidOperation:
         raise InvalidCase(f"'{path}' skal være et tal (fik '{_show(raw)}')", path=path) from None
     # copy_abs() is exact; abs() rounds in the thread's context and raises Overflow on '1e999999999'.
     if not value.is_finite() or value.copy_abs() > MAX_AMOUNT:
         raise InvalidCase(f"'{path}' er uden for det tilladte område (højst {MAX_AMOUNT:,.0f} i absolut værdi)",
                           path=path)
+    if value and value.adjusted() < -MAX_DECIMALS:
+        # '1e-100000000' is a valid Decimal, but written out it is 100 MB of zeros.
+        raise InvalidCase(f"'{path}' har for mange decimaler (højst {MAX_DECIMALS})", path=path)
     _check_bounds(spec, value, path)
     return value
 
 
+#: A number written as text: ASCII digits, an optional sign, point and exponent; nothing else.
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+#: The smallest magnitude a number of a case may have (1e-20); an øre is 1e-2.
+MAX_DECIMALS = 20
+
+
 def _show(raw: Any) -> str:
-    """The start of a bad value for a message; never fails (str() of a huge int can)."""
+    """The start of a bad value for a message; never fails (str() of a huge int can), and is always
+    writable (a lone surrogate is shown escaped)."""
     try:
-        return str(raw)[:40]
+        return str(raw)[:40].encode("utf-8", "backslashreplace").decode("utf-8")
     except ValueError:
         return f"{type(raw).__name__} med for mange cifre"
 
@@ -295,6 +309,7 @@ def _text(spec: Mapping[str, Any], raw: Any, path: str) -> str:
         raise InvalidCase(f"'{path}' skal være tekst (fik {type(raw).__name__})", path=path)
     if len(raw) > MAX_TEXT:
         raise InvalidCase(f"'{path}' er for lang (højst {MAX_TEXT} tegn)", path=path)
+    check_encodable(raw, path)
     if spec.get("navn"):
         name = normalise_name(raw)
         if not name:
@@ -303,13 +318,28 @@ def _text(spec: Mapping[str, Any], raw: Any, path: str) -> str:
     return raw
 
 
+def check_encodable(text: str, path: str) -> None:
+    """A text every output can write: no lone surrogates (``"\\ud800"`` in JSON is valid syntax, not text)."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidCase(f"'{path}' indeholder et ugyldigt tegn (et enligt surrogat-tegn)", path=path) from None
+
+
 def normalise_name(raw: str) -> str:
-    """A name as an allocation key: Unicode NFC, surrounding whitespace removed.
+    """A name as an allocation key: compatibility form (NFKC), invisible format characters and
+    surrounding whitespace removed.
 
     ``"Vejle "`` and ``"Vejle"`` are the same kommune, and so are an "ø" typed
-    as one character and as "o" + combining stroke.
+    as one character and as "o" + combining stroke, a full-width "Ｖejle" and a
+    name with a zero-width space inside: each would otherwise be a kommune of
+    its own and split an allocation.
     """
-    return unicodedata.normalize("NFC", raw).strip()
+    if raw.isascii():
+        return raw.strip()
+    text = unicodedata.normalize("NFKC", raw)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
 
 
 def _bool(spec: Mapping[str, Any], raw: Any, path: str) -> bool:
@@ -398,6 +428,8 @@ def _map(spec: Mapping[str, Any], raw: Any, path: str) -> dict[str, Any]:
 
 def _name_key(key: Any, path: str) -> str:
     """A name key (a kommune, a region): normalised like :func:`normalise_name`."""
+    if isinstance(key, str):
+        check_encodable(key, path)
     name = normalise_name(str(key))
     if not name or len(name) > MAX_KEY:
         raise InvalidCase(f"'{path}' har en ugyldig nøgle '{_show(key)}'", path=path)

@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import EngineError, InvalidCase, InvalidRuleset, NotRegulated
-from ..formula.expr import Expression, LimitExceeded, check_size
+from ..formula.expr import MAX_EVALUATION_WEIGHT, Expression, LimitExceeded, check_size
 from ..formula.functions import MONTH_RULE_FUNCTIONS
 from .readings import Point
 from .tables import Conditions
@@ -87,12 +87,16 @@ def evaluate(expr: Expression, ctx: Context, meta: Meta) -> Any:
     try:
         result = expr.evaluate(ctx.values)
         if type(result) not in _SMALL:
-            check_size(result)
+            ctx.weight += check_size(result)
+            if ctx.weight > MAX_EVALUATION_WEIGHT:
+                raise LimitExceeded(f"evalueringens værdier fylder over {MAX_EVALUATION_WEIGHT} tegn og elementer")
         return result
     except EngineError:
         raise
     except LimitExceeded as exc:
         raise _limit_error(meta, str(exc)) from None
+    except RecursionError:
+        raise _limit_error(meta, "beregningen er for dybt indlejret") from None
     except NameError as exc:
         # Cannot happen for a ruleset the compiler accepted; if it does, it is the ruleset's fault.
         raise InvalidRuleset(f"reglen '{meta.id}' ({meta.kilde}) bruger et navn uden værdi: {exc}",
@@ -316,7 +320,9 @@ class PluginStep(Step):
             raise InvalidCase(f"reglen '{self.meta.id}' ({self.meta.where}, {self.meta.kilde}) kunne ikke "
                               f"beregnes med sagens værdier: {_explain(exc)}") from None
         try:
-            check_size(result)
+            ctx.weight += check_size(result)
+            if ctx.weight > MAX_EVALUATION_WEIGHT:
+                raise LimitExceeded(f"evalueringens værdier fylder over {MAX_EVALUATION_WEIGHT} tegn og elementer")
         except LimitExceeded as exc:
             raise _limit_error(self.meta, str(exc)) from None
         ctx.values[self.meta.id] = result
