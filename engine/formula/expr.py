@@ -303,8 +303,41 @@ def syntax_message(source: str, exc: SyntaxError) -> str:
     return f"{head}{position}: tjek regnetegn, parenteser og anførselstegn"
 
 
+def _leftmost(node: ast.AST) -> ast.AST:
+    while isinstance(node, (ast.BinOp, ast.Compare, ast.Subscript)) or \
+            (isinstance(node, ast.BoolOp) and node.values):
+        node = node.left if isinstance(node, (ast.BinOp, ast.Compare)) else \
+            node.value if isinstance(node, ast.Subscript) else node.values[0]
+    return node
+
+
+def _number_node(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool)
+
+
+def _no_decimal_commas(tree: ast.AST, source: str) -> None:
+    """``f(0,5 * x, y)``: two numbers joined by a comma with no space are a decimal comma, not two arguments."""
+    lines = source.split("\n")
+    for node in ast.walk(tree):
+        items = node.args if isinstance(node, ast.Call) else \
+            node.elts if isinstance(node, (ast.Tuple, ast.List)) else None
+        for a, b in zip(items or (), (items or ())[1:]):
+            last, first = a, _leftmost(b)
+            while isinstance(last, ast.BinOp):
+                last = last.right
+            if _number_node(last) and _number_node(first) and last.end_lineno == first.lineno \
+                    and last.end_col_offset is not None \
+                    and lines[first.lineno - 1][last.end_col_offset:first.col_offset] == ",":
+                number = f"{ast.get_source_segment(source, last)}.{ast.get_source_segment(source, first)}"
+                raise ExpressionError(f"formlen '{source}' indeholder et decimalkomma: brug punktum som "
+                                      f"decimaltegn ({number}); skriv mellemrum efter kommaet, hvis det "
+                                      "skiller to værdier")
+
+
 def _no_stray_tuples(tree: ast.AST, source: str) -> None:
     """``0,1 * pladser`` parses as a pair of values: refuse it (a tuple is only allowed after ``in``)."""
+    _no_decimal_commas(tree, source)
     allowed: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare):

@@ -54,6 +54,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, name: str) -> InvalidRul
     type.  The hint is chosen from the parser's problem and the offending line.
     """
     mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark is not None and "quoted" in str(exc.context or "") and "end of stream" in str(exc.problem):
+        mark = exc.context_mark               # an unclosed quote: point where it opens, not at the file's end
     line_no = mark.line + 1 if mark else 1
     lines = text.split("\n")
     line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
