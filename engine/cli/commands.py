@@ -15,10 +15,11 @@ from .common import EXIT_ERROR, EXIT_OK, load_engine, print_json, read_case
 
 def _evaluate(commands: Any) -> None:
     p = commands.add_parser("evaluate", help="besvar et spørgsmål for en sag")
-    p.add_argument("question", metavar="SPØRGSMÅL")
-    p.add_argument("--case", required=True, metavar="FIL", help="sagen som JSON ('-' = stdin)")
-    p.add_argument("--ruleset", metavar="ID")
-    p.add_argument("--region")
+    p.add_argument("question", metavar="SPØRGSMÅL", help="spørgsmålet (se 'rammeaftale spoergsmaal')")
+    p.add_argument("--case", required=True, metavar="FIL", help="sagen som JSON ('-' = standard-input); "
+                   "en skabelon: rammeaftale skabelon SPØRGSMÅL")
+    p.add_argument("--ruleset", metavar="ID", help="regelsættets id, fx syddanmark-2021 (se 'rammeaftale list')")
+    p.add_argument("--region", help="regionen; regelsættet vælges efter beslutningsdatoen")
     p.add_argument("--date", metavar="ÅÅÅÅ-MM-DD", help="beslutningsdatoen (standard: sagens dato)")
     p.add_argument("--json", action="store_true", help="udskriv præcis resultatets to_dict()")
     p.add_argument("--format", metavar="NAVN", help="et output-format fra et plugin (fx html); se 'plugins'")
@@ -41,7 +42,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _list(commands: Any) -> None:
     p = commands.add_parser("list", help="vis regelsæt, perioder og status")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="udskriv listen som JSON")
     p.set_defaults(handler=cmd_list)
 
 
@@ -154,7 +155,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def _demo(commands: Any) -> None:
-    p = commands.add_parser("demo", help="evaluér en rigtig sag pr. spørgsmål og vis forklaringen")
+    p = commands.add_parser("demo", help="evaluér en rigtig sag pr. spørgsmål og vis forklaringen",
+                            description="Evaluér en rigtig sag pr. spørgsmål og vis forklaringen.")
     p.set_defaults(handler=cmd_demo)
 
 

@@ -10,13 +10,13 @@ from .common import EXIT_ERROR, EXIT_OK, load_engine, print_json, read_case
 def register(commands: Any) -> None:
     """``rammeaftale compare SPØRGSMÅL --case FIL --rulesets a,b,c [--json|--csv]``."""
     p = commands.add_parser("compare", help="én sag under flere regelsæt, side om side")
-    p.add_argument("question", metavar="SPØRGSMÅL")
+    p.add_argument("question", metavar="SPØRGSMÅL", help="spørgsmålet (se 'rammeaftale spoergsmaal')")
     p.add_argument("--case", required=True, metavar="FIL", help="sagen som JSON ('-' = stdin)")
     p.add_argument("--rulesets", dest="ruleset_ids", metavar="ID,ID,…",
                    help="kommasepareret liste af regelsæt (standard: alle aftaler)")
     view = p.add_mutually_exclusive_group()
-    view.add_argument("--json", action="store_true")
-    view.add_argument("--csv", action="store_true")
+    view.add_argument("--json", action="store_true", help="udskriv som JSON")
+    view.add_argument("--csv", action="store_true", help="udskriv som CSV")
     p.set_defaults(handler=cmd_compare)
 
 
