@@ -100,7 +100,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     assert engine is not None
     ids = sorted(r.id for r in engine.rulesets())
     from ..tools.scaffold import validation_warnings
-    warnings = validation_warnings(engine)  # unverified rules of a new period: warn, never fail
+    # unverified rules of a new period, prose with a changed parameter's old value: warn, never fail
+    known = [p.parent for p in args.paths if p.is_dir()] + list(args.rulesets or [embedded_rulesets()])
+    warnings = validation_warnings(engine, known)
     try:
         missing = check.missing_examples(engine)
     except RulesetErrors:
