@@ -165,3 +165,23 @@ def test_the_bundled_schemas_accept_every_shipped_file_as_the_engine_does():
 def test_vscode_settings_name_the_published_schemas():
     settings = json.loads((ROOT / ".vscode" / "settings.json").read_text("utf-8"))
     assert all((ROOT / schema).is_file() for schema in settings["yaml.schemas"])
+
+
+# --- the demo -----------------------------------------------------------------------------------------
+
+def test_the_demo_reads_like_a_caseworkers_page(capsys):
+    import re
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    sections = [s for s in out.split("=" * 78) if s.strip().startswith(tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅ"))
+                and "\nSag: " in s]
+    assert len(sections) == len({s.splitlines()[1].split(":")[0].split(" – ")[0] for s in sections}) >= 10
+    drafts = [i for i, s in enumerate(sections) if "UDKAST" in s.splitlines()[1]]
+    assert drafts == list(range(len(sections) - len(drafts), len(sections)))     # drafts last, marked
+    assert "1.320.000" in out or re.search(r"\d{1,3}(\.\d{3})+,\d\d kr\.", out)
+    assert not re.search(r"(?<![\d.])\d{4,},\d\d(?!\d)", out), "beløb uden tusindtalspunktum"
+    assert not re.search(r"\b0,\d{3,}\b", out), "brøker i stedet for procenter"
+    assert re.search(r"\d+,\d\d %", out) and re.search(r"\b\d\d\.\d\d\.\d{4}\b", out)
+    labels = [line.split(":")[0].strip() for line in out.splitlines() if line.startswith("  ") and ":" in line]
+    assert not [label for label in labels if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", label)]
+    assert out.rstrip().splitlines()[-2].endswith("0 failed")
