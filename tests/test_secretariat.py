@@ -185,3 +185,12 @@ def test_the_demo_reads_like_a_caseworkers_page(capsys):
     labels = [line.split(":")[0].strip() for line in out.splitlines() if line.startswith("  ") and ":" in line]
     assert not [label for label in labels if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", label)]
     assert out.rstrip().splitlines()[-2].endswith("0 failed")
+
+
+def test_brug_md_describes_every_command_in_danish():
+    from rammeaftale.cli import build_parser
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    text = (ROOT / "docs" / "brug.md").read_text("utf-8")
+    assert [name for name in commands.choices if f"## `{name}`" not in text] == []
+    assert text.startswith("# Kommandolinjen") and ".venv/bin/rammeaftale" in text
