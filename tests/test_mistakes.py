@@ -237,3 +237,9 @@ def test_a_quoted_decimal_comma_in_a_comma_csv_is_read_where_unambiguous():
 
 def test_the_shipped_rulesets_stay_clean(capsys):
     assert main(["validate", str(embedded_rulesets())]) == 0, capsys.readouterr().err
+
+
+def test_a_rulesets_folder_that_does_not_exist_is_an_error(capsys):
+    assert main(["--rulesets", "/findes/ikke", "test"]) == 1
+    captured = capsys.readouterr()
+    assert "stien /findes/ikke findes ikke" in captured.err and "0 passed" not in captured.out
