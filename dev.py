@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
-    ensure_environment("test,bench" if command == "bench" else "test")
+    ensure_environment("server,test,bench" if command == "bench" else "server,test")
     if command == "demo":
         args = [str(BIN / "rammeaftale"), "demo", *rest]
     elif command == "bench":

@@ -3,7 +3,7 @@
 Read from the source (every ``import``, also those inside functions and under
 ``TYPE_CHECKING``), not from what happens to be imported at run time:
 
-    errors, _version  →  formula  →  load  →  model  →  run  →  tools  →  cli
+    errors, _version  →  formula  →  load  →  model  →  run  →  tools  →  service  →  cli
                                                             plugin_api, __init__, __main__ on top
 
 A module may import from its own layer or any layer below it, never above,
@@ -17,8 +17,8 @@ from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parents[1] / "engine"
 PACKAGE = "rammeaftale"
-LAYERS = {"errors": 0, "_version": 0, "formula": 1, "load": 2, "model": 3, "run": 4, "tools": 5, "cli": 6,
-          "plugin_api": 7, "__init__": 7, "__main__": 7}
+LAYERS = {"errors": 0, "_version": 0, "formula": 1, "load": 2, "model": 3, "run": 4, "tools": 5, "service": 6, "cli": 7,
+          "plugin_api": 8, "__init__": 8, "__main__": 8}
 
 
 def _module(path: Path) -> str:

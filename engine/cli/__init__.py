@@ -69,6 +69,6 @@ def _requested(argv: Sequence[str]) -> str | None:
 
 #: Feature commands, one module each in this package, imported only when named.
 FEATURES = {"compare": "compare", "diff": "diff", "ny-periode": "scaffold", "batch": "batch",
-            "plugins": "plugins", "report": "report", "spoergsmaal": "questions", "skabelon": "template",
-            "skema": "schema"}
+            "plugins": "plugins", "report": "report", "serve": "serve", "spoergsmaal": "questions",
+            "skabelon": "template", "skema": "schema"}
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 from ..errors import InvalidRuleset, RulesetErrors
 from ..run.api import Engine, embedded_rulesets
 from ..run.explain import explain
-from .common import EXIT_ERROR, EXIT_OK, load_engine, print_json, read_case
+from .common import EXIT_ERROR, EXIT_OK, add_reading_option, load_engine, print_json, read_case, readings
 
 
 def _evaluate(commands: Any) -> None:
@@ -23,13 +23,15 @@ def _evaluate(commands: Any) -> None:
     p.add_argument("--date", metavar="ÅÅÅÅ-MM-DD", help="beslutningsdatoen (standard: sagens dato)")
     p.add_argument("--json", action="store_true", help="udskriv præcis resultatets to_dict()")
     p.add_argument("--format", metavar="NAVN", help="et output-format fra et plugin (fx html); se 'plugins'")
+    add_reading_option(p)
     p.set_defaults(handler=cmd_evaluate)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     case = read_case(args.case)
     engine = load_engine(args, only={args.ruleset} if args.ruleset else None)
-    result = engine.evaluate(args.question, case, ruleset=args.ruleset, region=args.region, dato=args.date)
+    result = engine.evaluate(args.question, case, ruleset=args.ruleset, region=args.region, dato=args.date,
+                             fortolkninger=readings(args))
     if args.format:
         assert engine.plugins is not None   # load_engine always gives the CLI's plugins
         print(engine.plugins.format_result(args.format, result.to_dict()), end="")

@@ -54,6 +54,24 @@ def read_case(path: str) -> Any:
     return parse_case_json(decode_case_bytes(raw, name), f"sagen {name}")
 
 
+def add_reading_option(parser: argparse.ArgumentParser) -> None:
+    """``--fortolkning PUNKT=LÆSNING`` (gentages): svar efter en anden læsning end regelsættets."""
+    parser.add_argument("--fortolkning", dest="fortolkning", action="append", default=[], metavar="PUNKT=LÆSNING",
+                        help="besvar efter denne læsning af en uklar tekst i stedet for den, regelsættet følger "
+                             "(kan gentages; se 'rammeaftale report' for regelsættenes læsninger)")
+
+
+def readings(args: argparse.Namespace) -> dict[str, str] | None:
+    """The ``--fortolkning`` options as {punkt: læsning} (None when none were given)."""
+    out: dict[str, str] = {}
+    for item in getattr(args, "fortolkning", None) or []:
+        point, sep, reading = item.partition("=")
+        if not sep or not point.strip() or not reading.strip():
+            raise InvalidCase(f"--fortolkning skal have formen PUNKT=LÆSNING (fik '{item}')", path="fortolkning")
+        out[point.strip()] = reading.strip()
+    return out or None
+
+
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")

@@ -135,6 +135,7 @@ def builtin_functions(month_rule: str) -> dict[str, Callable[..., Any]]:
         "aar_af": lambda d: _date(d, "argumentet").year,
         "ny_dato": lambda y, m, d: _dt.date(_int(y, "år"), _int(m, "måned"), _int(d, "dag")),
         "dage_i_aar": lambda y: dates.days_in_year(_int(y, "år")),
+        "dage_mellem": lambda a, b: (_date(b, "andet argument") - _date(a, "første argument")).days,
         "angivet": lambda v: v is not None,
         "summer_aar": summer_aar,
         "summer": summer,

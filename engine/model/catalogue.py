@@ -153,6 +153,22 @@ class Question:
                 "ruleset_digest": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
                 "engine_version": {"type": "string"},
                 "catalogue_version": {"type": "integer"},
+                "alternativer": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["punkt", "fortolkning", "fulgt", "tekst", "kilde", "regel"],
+                    "properties": {"punkt": {"type": "string"}, "fortolkning": {"type": "string"},
+                                   "fulgt": {"type": "boolean"}, "tekst": {"type": "string"},
+                                   "kilde": {"type": "string"}, "regel": {"type": "string"},
+                                   "titel": {"type": "string"},
+                                   "output": {"type": "object", "minProperties": 1,
+                                              "properties": self.output_json_schema()["properties"],
+                                              "additionalProperties": False},
+                                   "fejl": {"type": "object", "required": ["kind", "message"],
+                                            "properties": {"kind": {"type": "string"},
+                                                           "message": {"type": "string"}}}},
+                    "oneOf": [{"required": ["output"]}, {"required": ["fejl"]}]}},
+                "fortolkninger": {"type": "object", "minProperties": 1,
+                                  "additionalProperties": {"type": "string"}},
             },
         }
 

@@ -24,6 +24,7 @@ from ..errors import InvalidRuleset, RulesetErrors
 from ..formula.expr import Expression, ExpressionError, Formulas
 from ..formula.functions import PERIOD_ARGUMENTS
 from .extensions import CompileSession
+from .readings import Point, Reading
 from .kinds import kind_of
 from .ruleset import Parameter, RuleQuestion, Ruleset
 from .steps import (Formula, Meta, PluginStep, Require, RowAction, Step, Table, Unregulated, Variant,
@@ -47,6 +48,8 @@ class Scope:
         self.session, self.formulas = session, formulas
         self.names, self.domains, self.types = names, domains, types
         self.params: dict[str, Parameter] = {}
+        self.points: dict[str, Point] = {}      # points of readings declared in this file (shared by children)
+        self.used_params: set[str] = set()      # parameters some formula or column of this file uses
 
     def fail(self, path: tuple[Any, ...], message: str) -> None:
         self.errors.append(InvalidRuleset(message, location=self.doc.where(path)))
@@ -55,6 +58,7 @@ class Scope:
         child = Scope(self.doc, self.errors, self.source_files, self.session, self.formulas, dict(self.names),
                       dict(self.domains), self.types)
         child.params = self.params
+        child.points, child.used_params = self.points, self.used_params
         return child
 
     def expression(self, source: Any, path: tuple[Any, ...], extra: Iterable[str] = (),
@@ -65,9 +69,10 @@ class Scope:
         except ExpressionError as exc:
             self.fail(path, str(exc))
             return None
-        if meta is not None:
-            for name in expr.names:
-                if name in self.params:
+        for name in expr.names:
+            if name in self.params:
+                self.used_params.add(name)
+                if meta is not None:
                     meta.inherited.extend(self.params[name].meta.warnings)
         return expr
 
@@ -125,6 +130,7 @@ def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
     ruleset = _ruleset_header(doc, folder, errors)
     scope = _root_scope(doc, errors, ruleset, session)
     ruleset.parameters = _parameters(doc.data.get("parametre", {}), scope, ("parametre",))
+    ruleset.points = dict(scope.points)
     digests = [(RULESET_FILE, doc.digest)]
     for path in sorted(folder.glob("*.yaml")):
         if path.name == RULESET_FILE:
@@ -137,6 +143,11 @@ def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
         digests.append((path.name, qdoc.digest))
         question = _question_file(qdoc, ruleset, errors, session)
         if question is not None:
+            for pid, point in question.points.items():
+                known = ruleset.points.setdefault(pid, point)
+                if known is not point:
+                    errors.append(InvalidRuleset(f"fortolkningen '{pid}' er erklæret to steder ({known.where})",
+                                                 location=point.where))
             if question.name in ruleset.questions:
                 errors.append(InvalidRuleset(f"spørgsmålet '{question.name}' er defineret i to filer",
                                              location=qdoc.where(("spoergsmaal",))))
@@ -236,8 +247,62 @@ def _parameters(raw: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> dic
         typo = number_typo(spec["vaerdi"])
         if typo:
             scope.fail(here + ("vaerdi",), typo)
-        out[name] = Parameter(name=name, value=spec["vaerdi"], meta=meta)
+        point = None
+        if "laesninger" in spec:
+            point = _point(spec["laesninger"], "parameter", name, scope, here, spec["vaerdi"],
+                           lambda alt, where: _override_value(alt, scope, where, spec["vaerdi"]))
+        out[name] = Parameter(name=name, value=spec["vaerdi"], meta=meta, point=point)
     return out
+
+
+# --- alternative readings (laesninger) ------------------------------------------
+
+#: What an alternative reading may change, by the kind of rule it is declared at.
+_OVERRIDES = {"formel": {"formel"}, "regel": {"saet", "beregn"}, "parameter": {"vaerdi"}}
+_WHAT = {"formel": "en formel", "regel": "en tabelrække", "parameter": "en parameter"}
+
+
+def _point(raw: dict[str, Any], kind: str, rule: str, scope: Scope, path: tuple[Any, ...], own: Any,
+           build: Callable[[dict[str, Any], tuple[Any, ...]], Any]) -> Point:
+    """Compile a ``laesninger`` block: the followed reading (the rule as written) and its alternatives."""
+    here = path + ("laesninger",)
+    fulgt = raw["fulgt"]
+    followed = Reading(str(fulgt["id"]), fulgt["tekst"], scope.kilde(fulgt["kilde"], here + ("fulgt", "kilde")),
+                       True, own)
+    seen, alternatives = {followed.id}, []
+    for i, alt in enumerate(raw["alternativer"]):
+        where = here + ("alternativer", i)
+        if alt["id"] in seen:
+            scope.fail(where + ("id",), f"læsningen '{alt['id']}' står flere gange under laesninger")
+        seen.add(alt["id"])
+        allowed = _OVERRIDES[kind]
+        changes = [k for k in alt if k in _OVERRIDES["formel"] | _OVERRIDES["regel"] | _OVERRIDES["parameter"]]
+        wrong = [k for k in changes if k not in allowed]
+        if wrong or not changes:
+            scope.fail(where, f"en alternativ læsning af {_WHAT[kind]} ændrer med "
+                              f"{' eller '.join(sorted(allowed))}" + (f" (ikke {', '.join(wrong)})" if wrong else
+                                                                     " (der står ingen ændring)"))
+            override = own
+        else:
+            override = build(alt, where)
+        change = "; ".join(f"{k}: {alt[k]}" for k in changes)
+        alternatives.append(Reading(str(alt["id"]), alt["tekst"], scope.kilde(alt["kilde"], where + ("kilde",)),
+                                    False, override, change))
+    point = Point(str(raw["id"]), kind, rule, scope.doc.where(here), raw.get("titel"), followed,
+                  tuple(alternatives))
+    if point.id in scope.points:
+        scope.fail(here + ("id",), f"fortolkningen '{point.id}' er allerede erklæret ({scope.points[point.id].where})")
+    else:
+        scope.points[point.id] = point
+    return point
+
+
+def _override_value(alt: dict[str, Any], scope: Scope, where: tuple[Any, ...], own: Any) -> Any:
+    value = alt["vaerdi"]
+    if type(value) is not type(own) and not (isinstance(value, (int, float)) and isinstance(own, (int, float))):
+        scope.fail(where + ("vaerdi",), f"den alternative værdi skal have samme type som parameterens "
+                                        f"({type(own).__name__}), fik {type(value).__name__}")
+    return value
 
 
 def _reuse(doc: Document, ruleset: Ruleset, libraries: dict[str, Ruleset], errors: list[InvalidRuleset]) -> None:
@@ -306,8 +371,12 @@ def _question_file(doc: Document, ruleset: Ruleset, errors: list[InvalidRuleset]
     meta = _meta(data, scope, (), data["spoergsmaal"], "spoergsmaal")
     steps = _steps(data["trin"], scope, ("trin",))
     outputs = _outputs(data["resultat"], spec, scope, meta)
+    param_points = tuple(parameters[n].point for n in sorted(scope.used_params) if parameters[n].point is not None)
+    points = dict(scope.points)
+    for point in param_points:
+        points.setdefault(point.id, point)
     return RuleQuestion(name=spec.name, meta=meta, spec=spec, steps=steps, outputs=outputs,
-                        parameters=parameters,
+                        parameters=parameters, points=points, param_points=param_points,
                         month_rule=ruleset.month_rule, owner=ruleset.id,
                         valid_from=_date(data["gyldig_fra"], doc, "gyldig_fra") if "gyldig_fra" in data else None,
                         valid_to=_date(data["gyldig_til"], doc, "gyldig_til") if "gyldig_til" in data else None)
@@ -354,6 +423,9 @@ def _steps(raw: list[dict[str, Any]], scope: Scope, path: tuple[Any, ...]) -> li
 def _step(data: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> Step | None:
     kind = kind_of(data)  # the schema guarantees exactly one
     meta = _meta(data, scope, path, data["id"], kind)
+    if "laesninger" in data and kind != "formel":
+        scope.fail(path + ("laesninger",), "laesninger kan kun stå ved en formel, en tabelrække eller en "
+                                              f"parameter (ikke ved et trin af typen '{kind}')")
     guard = scope.expression(data["naar"], path + ("naar",), meta=meta) if "naar" in data else None
     return _COMPILE[kind](data, meta, guard, scope, path)
 
@@ -361,8 +433,12 @@ def _step(data: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> Step | N
 def _formula_step(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
                   path: tuple[Any, ...]) -> Formula | None:
     expr = scope.expression(data["formel"], path + ("formel",), meta=meta)
+    point = None
+    if "laesninger" in data and expr is not None:
+        point = _point(data["laesninger"], "formel", data["id"], scope, path, expr,
+                       lambda alt, where: scope.expression(alt["formel"], where + ("formel",), meta=meta) or expr)
     scope.define(data["id"], path + ("id",), f"trin i {scope.doc.where(path)}")
-    return Formula(meta, guard, expr) if expr else None
+    return Formula(meta, guard, expr, point) if expr else None
 
 
 def _table_step(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
@@ -428,6 +504,8 @@ _COMPILE: dict[str, Callable[[dict[str, Any], Meta, Expression | None, Scope, tu
 def _conditions(columns: list[str], rows: list[dict[str, Any]], policy: str, scope: Scope,
                 path: tuple[Any, ...], row_key: str) -> Conditions:
     for j, column in enumerate(columns):
+        if column in scope.params:
+            scope.used_params.add(column)
         if column not in scope.names:
             scope.fail(path + ("input", j), f"ukendt kolonne '{column}' (kendte navne: {', '.join(scope.names)})")
     parsed: list[Row] = []
@@ -464,8 +542,11 @@ def _cell(raw: Any, column: str, scope: Scope, path: tuple[Any, ...]) -> Cell:
         for value in cell.values - domain:
             scope.fail(path, f"'{value}' kan aldrig forekomme i '{column}' "
                              f"(mulige værdier: {', '.join(sorted(map(str, domain)))})")
-    if cell.values is not None and scope.types.get(column) == "paragraf":
-        for value in cell.values:
+    if cell.roots is not None and scope.types.get(column) != "paragraf":
+        scope.fail(path, f"'omfatter' (en betegnelse med underpunkter) bruges kun i paragraf-kolonner, "
+                         f"ikke i '{column}'")
+    if scope.types.get(column) == "paragraf":
+        for value in (cell.values or cell.roots or ()):
             try:
                 canonical = normalise_paragraf(str(value))
             except ValueError as exc:
@@ -481,6 +562,7 @@ def _table(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Sc
     conditions = _conditions(data["input"], data["regler"], data["hitpolitik"], scope, path, "regler")
     outputs = tuple(data["udfald"])
     actions: dict[str, RowAction] = {}
+    row_points: dict[str, Point] = {}
     literal_values: dict[str, set[Any]] = {name: set() for name in outputs}
     computed: set[str] = set()
     for r, row in enumerate(data["regler"]):
@@ -514,6 +596,11 @@ def _table(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Sc
         if missing:
             scope.fail(here, f"reglen '{row['id']}' sætter ikke {', '.join(missing)} (alle udfald skal sættes)")
         actions[str(row["id"])] = action
+        if "laesninger" in row:
+            def build(alt: dict[str, Any], where: tuple[Any, ...], action: RowAction = action) -> RowAction:
+                return _row_reading(alt, action, outputs, scope, where, literal_values, computed)
+            row_points[str(row["id"])] = _point(row["laesninger"], "regel", f"{meta.id}/{row['id']}", scope,
+                                                here, action, build)
     for name in outputs:
         scope.define(name, path + ("udfald",), f"udfald af tabellen {meta.id}")
         values = literal_values.get(name)
@@ -521,7 +608,32 @@ def _table(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Sc
             scope.domains[name] = frozenset(values)
     scope.define(f"{meta.id}_regel", path, f"regel-id fra tabellen {meta.id}")
     _check_no_match_field(data.get("ingen_match"), scope, path)
-    return Table(meta, guard, conditions, outputs, actions, data.get("ingen_match"))
+    return Table(meta, guard, conditions, outputs, actions, data.get("ingen_match"), row_points)
+
+
+def _row_reading(alt: dict[str, Any], action: RowAction, outputs: tuple[str, ...], scope: Scope,
+                 where: tuple[Any, ...], literal_values: dict[str, set[Any]], computed: set[str]) -> RowAction:
+    """A table row as an alternative reading has it: the row's own outcome with ``saet``/``beregn`` over it."""
+    variant = RowAction(action.meta, dict(action.literals), dict(action.formulas), action.requires)
+    for name, value in alt.get("saet", {}).items():
+        if name not in outputs:
+            scope.fail(where + ("saet", name), f"'{name}' står ikke under tabellens udfald ({', '.join(outputs)})")
+        variant.literals[name] = value
+        variant.formulas.pop(name, None)
+        literal_values.setdefault(name, set()).add(value if not isinstance(value, (list, dict)) else None)
+    available = set(variant.literals) | set(action.formulas)
+    for name, source in alt.get("beregn", {}).items():
+        if name not in outputs:
+            scope.fail(where + ("beregn", name), f"'{name}' står ikke under tabellens udfald ({', '.join(outputs)})")
+        if name in alt.get("saet", {}):
+            scope.fail(where + ("beregn", name), f"'{name}' er både under saet og beregn")
+        expr = scope.expression(source, where + ("beregn", name), extra=sorted(available - {name}), meta=action.meta)
+        if expr is not None:
+            variant.literals.pop(name, None)
+            variant.formulas[name] = expr
+            computed.add(name)
+    _check_periods(variant, scope, where)
+    return variant
 
 
 def _check_periods(action: RowAction, scope: Scope, path: tuple[Any, ...]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from ..load.yamlload import Document
 from .catalogue import Question
 from ..formula.expr import Expression
+from .readings import Point
 from .steps import Meta, Step, evaluate
 from .trace import Context, ResultWarning
 
@@ -32,6 +33,7 @@ class Parameter:
     name: str
     value: Any
     meta: Meta
+    point: "Point | None" = None        # readings of the value (``laesninger``), if declared
 
     @property
     def kilde(self) -> str:
@@ -64,12 +66,18 @@ class RuleQuestion:
     owner: str                                   # id of the ruleset that defines it
     valid_from: _dt.date | None = None
     valid_to: _dt.date | None = None
+    #: Every point of alternative readings this question can reach, by id (its rules' and the parameters it uses).
+    points: dict[str, Point] = field(default_factory=dict)
+    #: Points declared at parameters this question uses: every case of the question reaches them.
+    param_points: tuple[Point, ...] = ()
 
     def __post_init__(self) -> None:
         # Computed once here rather than lazily, so a compiled question is never written to after load.
         self._parameter_values = {n: p.value for n, p in self.parameters.items()}
 
-    def run(self, values: dict[str, Any], trace: bool, seconds: float | None = None) -> tuple[dict[str, Any], Context]:
+    def run(self, values: dict[str, Any], trace: bool, seconds: float | None = None,
+            readings: dict[str, str] | None = None,
+            deadline: float | None = None) -> tuple[dict[str, Any], Context]:
         """Evaluate the steps over ``values`` (already-coerced inputs): (raw outputs, the call's context).
 
         Everything the call changes lives in the returned :class:`Context`;
@@ -77,11 +85,22 @@ class RuleQuestion:
         the wall time (checked before every step).  The caller runs it inside
         the engine's Decimal context (:meth:`rammeaftale.Engine.evaluate` does,
         around coercion and output typing too).
+        ``readings`` (point id -> reading id) replaces the followed reading
+        where the caller chose another; ``deadline`` (a ``time.monotonic()``
+        value) overrides ``seconds``, so re-runs under alternative readings
+        share one time budget.
         """
         namespace = dict(self._parameter_values)
+        if self.param_points and readings:
+            for point in self.param_points:
+                if point.id in readings:
+                    namespace[point.rule] = point.by_id[readings[point.id]].override
         namespace.update(values)
-        deadline = monotonic() + seconds if seconds is not None else float("inf")
-        ctx = Context(namespace, self.month_rule, trace, case=values, deadline=deadline)
+        if deadline is None:
+            deadline = monotonic() + seconds if seconds is not None else float("inf")
+        ctx = Context(namespace, self.month_rule, trace, case=values, deadline=deadline, readings=readings)
+        if self.param_points:
+            ctx.touched.extend(self.param_points)
         self.meta.warn(ctx)
         for step in self.steps:
             step.run(ctx)
@@ -115,6 +134,8 @@ class Ruleset:
     header: Document | None = field(default=None, repr=False)  # regelsaet.yaml as read: data and lines
     #: ``sha256:…`` of every rule file's bytes and the libraries reused (set by the compiler).
     digest: str = ""
+    #: Every point of alternative readings declared in this ruleset's own files, by id.
+    points: dict[str, Point] = field(default_factory=dict)
 
     def where(self, path: tuple[Any, ...] = ()) -> str:
         """``file:line`` of ``path`` in ``regelsaet.yaml`` (e.g. ``("genbrug", 0)``)."""

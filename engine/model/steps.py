@@ -30,6 +30,7 @@ from typing import Any, Callable, Mapping, Sequence
 from ..errors import EngineError, InvalidCase, InvalidRuleset, NotRegulated
 from ..formula.expr import Expression, LimitExceeded, check_size
 from ..formula.functions import MONTH_RULE_FUNCTIONS
+from .readings import Point
 from .tables import Conditions
 from .trace import Context, ResultWarning, TraceStep
 
@@ -156,20 +157,28 @@ class Step:
 @dataclass
 class Formula(Step):
     expr: Expression | None = None
+    #: The readings declared at this formula (``laesninger``), if any; see :mod:`.readings`.
+    point: Point | None = None
 
     def defines(self) -> tuple[str, ...]:
         return (self.meta.id,)
 
     def execute(self, ctx: Context) -> None:
-        result = evaluate(self.expr, ctx, self.meta)
+        expr, reading = self.expr, None
+        if self.point is not None:
+            reading = self.point.pick(ctx)
+            expr = reading.override
+        result = evaluate(expr, ctx, self.meta)
         ctx.values[self.meta.id] = result
         self.meta.warn(ctx)
         if ctx.trace is not None:
             notes = self.meta.notes()
-            if MONTH_RULE_FUNCTIONS.intersection(self.expr.functions):
+            if reading is not None:
+                notes.append(self.point.note(reading))
+            if MONTH_RULE_FUNCTIONS.intersection(expr.functions):
                 notes.append(f"månedsregel: {ctx.month_rule}")
             ctx.record(TraceStep(self.meta.id, "formel", result, self.meta.kilde, self.meta.title,
-                                 {n: ctx.values.get(n) for n in self.expr.names}, notes))
+                                 {n: ctx.values.get(n) for n in expr.names}, notes))
 
 
 @dataclass
@@ -203,6 +212,8 @@ class Table(Step):
     outputs: tuple[str, ...] = ()
     actions: dict[str, RowAction] = field(default_factory=dict)
     no_match: dict[str, Any] | None = None
+    #: Readings declared at rows of this table (row id -> point); empty for almost every table.
+    row_points: dict[str, Point] = field(default_factory=dict)
 
     def defines(self) -> tuple[str, ...]:
         return self.outputs + (self.rule_name,)
@@ -217,7 +228,10 @@ class Table(Step):
         row = self.conditions.match(key)
         if row is None:
             raise self._no_match(key)
-        action = self.actions[row.id]
+        action, reading = self.actions[row.id], None
+        if self.row_points and row.id in self.row_points:
+            reading = self.row_points[row.id].pick(ctx)
+            action = reading.override
         if action.requires:
             _require(action.requires, ctx, action.meta)
         values = ctx.values
@@ -233,6 +247,8 @@ class Table(Step):
             for expr in action.formulas.values():
                 used.update({n: values.get(n) for n in expr.names})
             notes = [f"regel {row.id} i tabellen (hitpolitik {self.conditions.policy})"] + action.meta.notes()
+            if reading is not None:
+                notes.append(self.row_points[row.id].note(reading))
             ctx.record(TraceStep(f"{self.meta.id}/{row.id}", "tabel", {n: values[n] for n in self.outputs},
                                  action.meta.kilde, action.meta.title or self.meta.title, used, notes))
 

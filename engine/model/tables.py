@@ -6,6 +6,11 @@ A cell is one of
 * a list — the column must equal one of them;
 * ``{fra: a, over: a, til: b, under: b}`` — a numeric interval
   (``fra``/``til`` include the bound, ``over``/``under`` exclude it);
+* ``{omfatter: [a, b]}`` — a hierarchy: each named identifier *and everything
+  under it*, where "under" means a longer identifier that starts with the
+  named one followed by ``-`` (``SEL-66-1`` covers ``SEL-66-1-6``, not
+  ``SEL-66-10``).  Used for ``paragraf`` columns: a stk. or nr. belongs to
+  the row that names its paragraph;
 * ``"-"`` or an absent column — anything.
 
 Under the ``unik`` hit policy two rows that could match the same input are an
@@ -24,6 +29,14 @@ from typing import Any, Mapping, Sequence
 
 ANY = "-"
 _BOUND_KEYS = {"fra", "over", "til", "under"}
+HIERARCHY_KEY = "omfatter"
+_SEPARATOR = "-"
+
+
+def ancestors(value: str) -> list[str]:
+    """``"SEL-66-1-6"`` → ``["SEL-66-1-6", "SEL-66-1", "SEL-66"]`` (itself first; never the bare law)."""
+    parts = value.split(_SEPARATOR)
+    return [_SEPARATOR.join(parts[:i]) for i in range(len(parts), 1, -1)]
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,7 @@ class Cell:
     """A predicate on one column: a set of values, an interval, or anything."""
 
     values: frozenset[Any] | None = None          # equality / membership
+    roots: frozenset[str] | None = None           # hierarchy: a root and everything under it
     low: Decimal | None = None
     low_open: bool = False
     high: Decimal | None = None
@@ -38,15 +52,17 @@ class Cell:
 
     @property
     def is_any(self) -> bool:
-        return self.values is None and self.low is None and self.high is None
+        return self.values is None and self.roots is None and self.low is None and self.high is None
 
     @property
     def is_interval(self) -> bool:
-        return self.values is None and not self.is_any
+        return self.values is None and self.roots is None and not self.is_any
 
     def matches(self, value: Any) -> bool:
         if self.values is not None:
             return value in self.values if value.__hash__ is not None else False
+        if self.roots is not None:
+            return isinstance(value, str) and any(a in self.roots for a in ancestors(value))
         if self.is_any:
             return True
         if value is None or isinstance(value, (bool, str, _dt.date)):
@@ -63,6 +79,12 @@ class Cell:
     def overlaps(self, other: "Cell") -> bool:
         if self.is_any or other.is_any:
             return True
+        if self.roots is not None and other.roots is not None:
+            return any(self.matches(r) or other.matches(s) for r in other.roots for s in self.roots)
+        if self.roots is not None:
+            return other.values is not None and any(self.matches(v) for v in other.values)
+        if other.roots is not None:
+            return self.values is not None and any(other.matches(v) for v in self.values)
         if self.values is not None and other.values is not None:
             return bool(self.values & other.values)
         if self.values is not None:
@@ -76,6 +98,8 @@ class Cell:
             return "alle"
         if self.values is not None:
             return " | ".join(sorted(map(str, self.values)))
+        if self.roots is not None:
+            return " | ".join(f"{r} (med underpunkter)" for r in sorted(self.roots))
         parts = []
         if self.low is not None:
             parts.append(f"{'>' if self.low_open else '≥'} {self.low}")
@@ -118,10 +142,18 @@ def parse_cell(raw: Any) -> Cell:
         return Cell()
     if isinstance(raw, list):
         return Cell(values=frozenset(_normalise(v) for v in raw))
+    if isinstance(raw, Mapping) and HIERARCHY_KEY in raw:
+        if len(raw) != 1:
+            raise ValueError(f"'{HIERARCHY_KEY}' kan ikke kombineres med andre nøgler i samme celle")
+        roots = raw[HIERARCHY_KEY]
+        roots = roots if isinstance(roots, list) else [roots]
+        if not roots or not all(isinstance(r, str) and r for r in roots):
+            raise ValueError(f"'{HIERARCHY_KEY}' skal være en eller flere betegnelser (tekst)")
+        return Cell(roots=frozenset(roots))
     if isinstance(raw, Mapping):
         unknown = set(raw) - _BOUND_KEYS
         if unknown:
-            raise ValueError(f"ukendt grænse '{sorted(unknown)[0]}' (brug fra, over, til, under)")
+            raise ValueError(f"ukendt grænse '{sorted(unknown)[0]}' (brug fra, over, til, under eller omfatter)")
         if "fra" in raw and "over" in raw or "til" in raw and "under" in raw:
             raise ValueError("brug enten fra eller over, og enten til eller under")
         low = raw.get("fra", raw.get("over"))
@@ -185,4 +217,6 @@ class Conditions:
             cell = row.cells[index]
             if cell.values is not None:
                 found.update(str(v) for v in cell.values)
+            if cell.roots is not None:
+                found.update(f"{r} (med underpunkter)" for r in cell.roots)
         return sorted(found)

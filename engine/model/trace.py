@@ -9,6 +9,7 @@ can switch the trace off (``trace=False``) and pay nothing for it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Mapping
 
 
@@ -49,6 +50,8 @@ WARNING_KINDS = {
     "advarsel": "reglerne selv advarer om sagen",
     "bibliotek": "spørgsmålet besvares af fælles regler i et bibliotek",
     "periode": "regelsættet gælder ikke på sagens dato",
+    "fortolkning_alternativ": "teksten kan læses på en anden måde, og den læsning giver et andet svar",
+    "fortolkning_valgt": "svaret bygger på en læsning, kalderen har valgt i stedet for den regelsættet følger",
 }
 
 
@@ -81,6 +84,9 @@ class TraceStep:
         return out
 
 
+_NO_READINGS: Mapping[str, str] = MappingProxyType({})
+
+
 class Context:
     """Everything that belongs to one evaluation, and nothing shared.
 
@@ -90,16 +96,19 @@ class Context:
     is what makes one compiled ruleset safe to evaluate from many threads.
     """
 
-    __slots__ = ("values", "case", "trace", "warnings", "month_rule", "deadline")
+    __slots__ = ("values", "case", "trace", "warnings", "month_rule", "deadline", "readings", "touched")
 
     def __init__(self, values: dict[str, Any], month_rule: str, trace: bool,
-                 case: Mapping[str, Any] | None = None, deadline: float = float("inf")) -> None:
+                 case: Mapping[str, Any] | None = None, deadline: float = float("inf"),
+                 readings: Mapping[str, str] | None = None) -> None:
         self.values = values
         self.case = case or {}          # the coerced case fields, so a runtime error can name its field
         self.month_rule = month_rule
         self.trace: list[TraceStep] | None = [] if trace else None
         self.warnings: list[ResultWarning] = []
         self.deadline = deadline        # time.monotonic() after which the evaluation stops
+        self.readings = readings or _NO_READINGS   # point id -> reading id the caller chose
+        self.touched: list[Any] = []    # the points (model.readings.Point) the case reached, in order
 
     def warn(self, message: ResultWarning) -> None:
         if message not in self.warnings:

@@ -16,18 +16,21 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import importlib.util
+from time import monotonic
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
 from ..model.catalogue import catalogue, catalogue_version
 from ..model.trace import ResultWarning
-from ..errors import InvalidCase, NotRegulated
+from ..errors import EngineError, InvalidCase, InvalidRuleset, NotRegulated
 from ..formula.money import CONTEXT
 from ..model.extensions import NO_EXTENSIONS, CompileSession, Extensions
 from .registry import Registry
-from .result import Result, typed_output
+from .result import Alternative, Result, dump, typed_output
+from ..model.readings import Point
 from ..model.ruleset import RuleQuestion, Ruleset
+from ..model.values import to_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from .compare import Comparison
@@ -124,8 +127,16 @@ class Engine:
     # -- evaluating ----------------------------------------------------------
 
     def evaluate(self, question: str, case: Mapping[str, Any], *, ruleset: str | None = None,
-                 region: str | None = None, dato: str | _dt.date | None = None, trace: bool = True) -> Result:
-        """Answer ``question`` for ``case`` under the chosen ruleset."""
+                 region: str | None = None, dato: str | _dt.date | None = None, trace: bool = True,
+                 fortolkninger: Mapping[str, str] | None = None) -> Result:
+        """Answer ``question`` for ``case`` under the chosen ruleset.
+
+        ``fortolkninger`` (point id -> reading id) answers under other readings
+        than the ruleset follows (see ``docs/regelsaet.md``, "Alternative
+        læsninger").  Whatever is chosen, the result lists in ``alternatives``
+        each other reading of a point the case reached whose answer differs,
+        with a warning; where no reading changes the answer nothing is added.
+        """
         spec = catalogue().get(question) if isinstance(question, str) else None
         if spec is None:
             raise InvalidCase(f"ukendt spørgsmål '{question}'; kendte: {', '.join(catalogue())}", path="question")
@@ -137,21 +148,54 @@ class Engine:
                     raise InvalidCase("angiv dato (beslutningsdatoen), så regelsættet kan vælges", path="dato")
             chosen = self.ruleset(ruleset, region=region, dato=dato)
             rule = self._question(chosen, question, values)
-            raw, ctx = rule.run(values, trace, self.limits.seconds)
+            readings = _check_readings(fortolkninger, chosen, rule)
+            deadline = monotonic() + self.limits.seconds
+            raw, ctx = rule.run(values, trace, readings=readings, deadline=deadline)
             output = typed_output(spec.outputs, raw, rule.meta.where)
+            alternatives = (_alternatives(rule, spec.outputs, values, readings, ctx.touched, output, deadline)
+                            if ctx.touched else [])
         warnings = list(chosen.status_warnings) + ctx.warnings
+        if ctx.touched:
+            warnings += _reading_warnings(ctx.touched, readings, alternatives, output)
+        if ruleset:
+            outside = self._period_warning(chosen, question, values, dato)
+            if outside is not None:
+                warnings.insert(0, outside)
         if rule.owner != chosen.id:
             warnings.insert(0, ResultWarning(f"Spørgsmålet besvares af de fælles regler i '{rule.owner}'.",
                                              rule.meta.kilde, "bibliotek"))
         return Result(question=question, ruleset=chosen.id, status=chosen.status,
                       output=output, trace=ctx.trace or [], warnings=warnings, ruleset_digest=chosen.digest,
-                      catalogue_version=catalogue_version())
+                      catalogue_version=catalogue_version(), alternatives=alternatives, readings=dict(readings))
 
     def compare(self, question: str, case: Mapping[str, Any], *,
-                rulesets: Sequence[str] | None = None) -> "Comparison":
-        """``case`` under each ruleset side by side (see :mod:`rammeaftale.run.compare`)."""
+                rulesets: Sequence[str] | None = None, fortolkninger: Mapping[str, str] | None = None,
+                readings: bool = False) -> "Comparison":
+        """``case`` under each ruleset side by side, and each alternative reading with ``readings=True``
+        (see :mod:`rammeaftale.run.compare`)."""
         from .compare import compare   # late: compare calls back into evaluate
-        return compare(self, question, case, rulesets)
+        return compare(self, question, case, rulesets, fortolkninger=fortolkninger, readings=readings)
+
+    def _period_warning(self, chosen: Ruleset, question: str, values: Mapping[str, Any],
+                        dato: str | _dt.date | None) -> ResultWarning | None:
+        """A warning when an explicitly chosen agreement's period does not cover the case's date.
+
+        The date is ``dato`` if given, else the question's decision date in the
+        case (:data:`DECISION_DATE_FIELD`); a question without one is not checked.
+        """
+        if chosen.kind != "aftale":
+            return None
+        field_ = DECISION_DATE_FIELD.get(question)
+        day = _parse_date(dato, "dato") if dato is not None else values.get(field_ or "")
+        if not isinstance(day, _dt.date) or chosen.covers(day):
+            return None
+        what = "dato" if dato is not None else field_
+        other = self.registry.covering(chosen.region, day)
+        instead = (f"; datoen dækkes af {other.id} ({other.valid_from}–{other.valid_to})" if other is not None
+                   else f"; intet regelsæt for region '{chosen.region}' dækker datoen")
+        return ResultWarning(f"Sagens {what} {day.isoformat()} ligger uden for {chosen.id}s aftaleperiode "
+                             f"({chosen.valid_from}–{chosen.valid_to}){instead}. Svaret følger {chosen.id}, "
+                             f"som der blev bedt om.", f"{chosen.id}/regelsaet.yaml gyldig_fra/gyldig_til", "periode")
 
     def _question(self, chosen: Ruleset, question: str, values: Mapping[str, Any]) -> RuleQuestion:
         rule = chosen.questions.get(question)
@@ -167,6 +211,93 @@ class Engine:
                                f"{rule.valid_to or '…'}, ikke {day.isoformat()}",
                                details={"begrundelse": "reglen gælder ikke på sagens dato", "kilde": rule.meta.kilde})
         return rule
+
+
+def _check_readings(chosen: Mapping[str, str] | None, ruleset: Ruleset, rule: RuleQuestion) -> dict[str, str]:
+    """The caller's readings, checked against the points the ruleset declares.
+
+    A point the ruleset declares for another question is accepted (and has no
+    effect here), so one set of readings can be passed to every question.
+    """
+    if not chosen:
+        return {}
+    if not isinstance(chosen, Mapping):
+        raise InvalidCase("'fortolkninger' skal være et afsnit {punkt: læsning}", path="fortolkninger")
+    out: dict[str, str] = {}
+    for point_id, reading_id in chosen.items():
+        point = rule.points.get(point_id) or ruleset.points.get(point_id)
+        if point is None:
+            known = sorted(set(ruleset.points) | set(rule.points))
+            raise InvalidCase(f"regelsættet {ruleset.id} har ingen fortolkning '{point_id}' "
+                              f"(kendte: {', '.join(known) or 'ingen'})", path=f"fortolkninger.{point_id}")
+        if reading_id not in point.by_id:
+            raise InvalidCase(f"fortolkningen '{point_id}' har ingen læsning '{reading_id}' "
+                              f"(kendte: {', '.join(point.by_id)})", path=f"fortolkninger.{point_id}")
+        if not point.by_id[reading_id].followed:
+            out[point_id] = reading_id
+    return out
+
+
+def _alternatives(rule: RuleQuestion, fields: Mapping[str, Any], values: Mapping[str, Any],
+                  readings: Mapping[str, str], touched: Sequence[Point], output: Mapping[str, Any],
+                  deadline: float) -> list[Alternative]:
+    """The case again under each other reading of each point it reached, one at a time; keep what differs."""
+    out: list[Alternative] = []
+    mine = {k: dump(v) for k, v in output.items()}
+    for point in touched:
+        used = readings.get(point.id, point.followed.id)
+        for reading in point.readings:
+            if reading.id == used:
+                continue
+            other = dict(readings)
+            if reading.followed:
+                other.pop(point.id, None)
+            else:
+                other[point.id] = reading.id
+            alternative = Alternative(point.id, reading.id, reading.text, reading.kilde, point.rule,
+                                      reading.followed, point.title)
+            try:
+                raw, _ = rule.run(dict(values), False, readings=other, deadline=deadline)
+                theirs = typed_output(fields, raw, rule.meta.where)
+            except InvalidRuleset:
+                raise
+            except EngineError as exc:
+                if _is_limit(exc):
+                    raise
+                alternative.error = {"kind": exc.kind, "message": str(exc)}
+                out.append(alternative)
+                continue
+            alternative.output = {k: v for k, v in theirs.items() if dump(v) != mine.get(k)}
+            if alternative.output:
+                out.append(alternative)
+    return out
+
+
+def _is_limit(exc: EngineError) -> bool:
+    """A bound of the evaluation (time, size) was hit: that ends the whole call, not one reading."""
+    return isinstance(exc, InvalidCase) and "graense" in exc.details
+
+
+def _reading_warnings(touched: Sequence[Point], readings: Mapping[str, str], alternatives: Sequence[Alternative],
+                      output: Mapping[str, Any]) -> list[ResultWarning]:
+    """A warning per differing alternative, and one per point where the caller chose another reading."""
+    out = []
+    for point in touched:
+        if point.id in readings:
+            reading = point.by_id[readings[point.id]]
+            out.append(ResultWarning(
+                f"Svaret bygger på læsningen '{reading.id}' af '{point.id}', som er valgt i stedet for "
+                f"'{point.followed.id}', som regelsættet følger: {reading.text}", reading.kilde, "fortolkning_valgt"))
+    for alt in alternatives:
+        if alt.error is not None:
+            what = f"ville sagen ikke have et svar ({alt.error['kind']}: {alt.error['message']})"
+        else:
+            what = "ville " + ", ".join(f"{name} være {to_text(value)} i stedet for {to_text(output.get(name))}"
+                                        for name, value in alt.output.items())
+        label = "den læsning, regelsættet følger" if alt.followed else "en anden læsning"
+        out.append(ResultWarning(f"Teksten kan læses på flere måder ({alt.point}). Efter {label}, "
+                                 f"'{alt.reading}', {what}. {alt.text}", alt.kilde, "fortolkning_alternativ"))
+    return out
 
 
 def _within(day: _dt.date, start: _dt.date | None, end: _dt.date | None) -> bool:

@@ -32,6 +32,20 @@ def explain(result: Result) -> str:
         lines += ["", "Sådan er resultatet fundet:"]
         for number, step in enumerate(result.trace, 1):
             lines += _step_lines(number, step)
+    if result.readings:
+        lines += ["", "Valgte læsninger (i stedet for dem, regelsættet følger):"]
+        lines += [f"  {point} = {reading}" for point, reading in result.readings.items()]
+    if result.alternatives:
+        lines += ["", "Andre læsninger af teksten giver et andet svar:"]
+        for alt in result.alternatives:
+            mark = " (den læsning, regelsættet følger)" if alt.followed else ""
+            lines.append(f"  {alt.point} = {alt.reading}{mark} – kilde: {alt.kilde}")
+            if alt.error is not None:
+                lines.append(f"     intet svar: {alt.error['kind']}: {alt.error['message']}")
+            for name, value in alt.output.items():
+                kind = field_kind(spec.outputs[name].spec)
+                lines.append(f"     {name}: {format_value(value, kind)} (i stedet for "
+                             f"{format_value(result.output.get(name), kind)})")
     if result.warnings:
         lines += ["", "Advarsler:"] + [f"  ! {w}" for w in result.warnings]
     return "\n".join(lines)

@@ -5,7 +5,9 @@ index), another output format (an HTML page), or rulesets kept elsewhere.
 They ship that as a plugin instead of a fork.  The hooks are in
 :mod:`rammeaftale.run.hookspecs`.  Plugins are found
 
-* through the entry-point group ``rammeaftale`` of installed distributions, and
+* through the entry-point group ``rammeaftale`` of installed distributions (the
+  shipped ``prisindeks`` and ``html_rapport`` are declared there by this
+  distribution, as the package ``rammeaftale_plugins``), and
 * as modules (``*.py``, not starting with ``_``) in the project's top-level
   ``plugins/`` folder and in the folders listed in ``$RAMMEAFTALE_PLUGINS``
   (separated by ``os.pathsep``).
@@ -146,12 +148,20 @@ def discover(folders: Iterable[Path] | None = None, entry_points: bool = True) -
         from importlib import metadata   # 50-150 ms of imports; only when something may declare us
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
             _register(found, ep.name, f"entry point {ep.value}", ep.load)
+    # A module already loaded through an entry point (the shipped plugins, installed
+    # from this checkout's plugins/ folder) is the same plugin: not loaded twice.
+    loaded = {_file_of(module) for module in found.manager.get_plugins()}
     for folder in (folders if folders is not None else plugin_folders()):
         for path in sorted(Path(folder).glob("*.py")):
-            if not path.name.startswith("_"):
+            if not path.name.startswith("_") and path.resolve() not in loaded:
                 _register(found, path.stem, str(path), lambda p=path: _import(p))
     found._collect()
     return found
+
+
+def _file_of(module: Any) -> Path | None:
+    name = getattr(module, "__file__", None)
+    return Path(name).resolve() if name else None
 
 
 def plugin_folders() -> list[Path]:

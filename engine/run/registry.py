@@ -9,6 +9,8 @@ at load time.
 from __future__ import annotations
 
 import datetime as _dt
+import re
+import unicodedata
 from pathlib import Path
 from typing import Collection, Iterable
 
@@ -85,26 +87,69 @@ class Registry:
         return found
 
     def get(self, ruleset_id: str) -> Ruleset:
-        try:
-            return self.rulesets[ruleset_id]
-        except KeyError:
+        found = self.rulesets.get(ruleset_id)
+        if found is None:
+            folded = fold_name(ruleset_id)
+            found = next((r for i, r in self.rulesets.items() if fold_name(i) == folded), None)
+        if found is None:
             raise NoRuleset(f"ukendt regelsæt '{ruleset_id}'; kendte: {', '.join(self.ids())}",
-                            details={"rulesets": self.ids()}) from None
+                            details={"rulesets": self.ids()})
+        return found
+
+    def region_of(self, region: str) -> str | None:
+        """The region id ``region`` names: exact, or the same when case, accents and "Region " are ignored."""
+        regions = {r.region for r in self.rulesets.values() if r.kind == "aftale"}
+        if region in regions:
+            return region
+        folded = fold_region(region)
+        return next((r for r in sorted(regions) if fold_region(r) == folded), None)
+
+    def regions(self) -> list[str]:
+        return sorted({r.region for r in self.rulesets.values() if r.kind == "aftale"})
 
     def resolve(self, region: str, day: _dt.date) -> Ruleset:
-        """The agreement of ``region`` whose period covers ``day``."""
-        for r in self.rulesets.values():
-            if r.kind == "aftale" and r.region == region and r.covers(day):
-                return r
-        periods = [f"{r.id} ({r.valid_from}–{r.valid_to})" for r in self.agreements()]
-        raise NoRuleset(f"intet regelsæt for region '{region}' dækker {day.isoformat()}; "
-                        f"kendte: {', '.join(periods)}", details={"rulesets": self.ids()})
+        """The agreement of ``region`` whose period covers ``day``.
+
+        ``region`` is matched as :func:`fold_region` spells it ("Nordjylland",
+        "Region Sjælland" and "sjaelland" name the same region); an unknown
+        region is named as such, with the regions that exist.
+        """
+        known = self.region_of(region)
+        if known is None:
+            raise NoRuleset(f"ukendt region '{region}'; kendte regioner: {', '.join(self.regions())}",
+                            details={"rulesets": self.ids(), "regioner": self.regions()})
+        found = self.covering(known, day)
+        if found is not None:
+            return found
+        periods = [f"{r.id} ({r.valid_from}–{r.valid_to})" for r in self.agreements() if r.region == known]
+        raise NoRuleset(f"intet regelsæt for region '{known}' dækker {day.isoformat()}; "
+                        f"regionens regelsæt: {', '.join(periods)}", details={"rulesets": self.ids()})
+
+    def covering(self, region: str, day: _dt.date) -> Ruleset | None:
+        """The agreement of the region id ``region`` whose period covers ``day``, if any."""
+        return next((r for r in self.rulesets.values()
+                     if r.kind == "aftale" and r.region == region and r.covers(day)), None)
 
     def ids(self) -> list[str]:
         return sorted(self.rulesets)
 
     def agreements(self) -> list[Ruleset]:
         return sorted((r for r in self.rulesets.values() if r.kind == "aftale"), key=lambda r: (r.region, r.valid_from))
+
+
+_FOLDS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
+
+
+def fold_name(text: str) -> str:
+    """A name for comparison: Unicode-normalised, trimmed, case-folded, æ/ø/å as ae/oe/aa, no accents."""
+    text = unicodedata.normalize("NFC", text).strip().casefold().translate(_FOLDS)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.sub(r"[\s_]+", "-", text)
+
+
+def fold_region(text: str) -> str:
+    """:func:`fold_name` without a leading "Region " ("Region Sjælland" → "sjaelland")."""
+    return re.sub(r"^region-", "", fold_name(text))
 
 
 def _folders(root: Path, headers: "_Headers", refused: list[Path] | None = None) -> list[Path]:

@@ -21,6 +21,37 @@ from ..model.values import to_json
 
 
 @dataclass
+class Alternative:
+    """What the answer would have been under another reading of one point (``Result.alternatives``).
+
+    ``output`` holds only the outputs that differ from the answer's (typed
+    Python values, like ``Result.output``); ``error`` is set instead when the
+    case has no answer under that reading (``{"kind", "message"}``).
+    """
+
+    point: str
+    reading: str
+    text: str
+    kilde: str
+    rule: str
+    followed: bool = False               # True: the ruleset's own reading (the caller chose another)
+    title: str | None = None
+    output: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"punkt": self.point, "fortolkning": self.reading, "fulgt": self.followed,
+                               "tekst": self.text, "kilde": self.kilde, "regel": self.rule}
+        if self.title:
+            out["titel"] = self.title
+        if self.error is not None:
+            out["fejl"] = dict(self.error)
+        else:
+            out["output"] = {k: dump(v) for k, v in self.output.items()}
+        return out
+
+
+@dataclass
 class Result:
     """One answer, with what it takes to trace it back to the exact rules that gave it.
 
@@ -38,9 +69,14 @@ class Result:
     ruleset_digest: str = ""
     engine_version: str = __version__
     catalogue_version: int = 0
+    #: Other readings of points the case reached whose answer differs (empty: no reading decides this case).
+    alternatives: list[Alternative] = field(default_factory=list)
+    #: The readings the caller chose (point id -> reading id); empty when the ruleset's own were used.
+    readings: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The JSON form.  ``alternativer`` and ``fortolkninger`` appear only when non-empty."""
+        out = {
             "question": self.question,
             "ruleset": self.ruleset,
             "status": self.status,
@@ -51,6 +87,11 @@ class Result:
             "engine_version": self.engine_version,
             "catalogue_version": self.catalogue_version,
         }
+        if self.alternatives:
+            out["alternativer"] = [a.to_dict() for a in self.alternatives]
+        if self.readings:
+            out["fortolkninger"] = dict(self.readings)
+        return out
 
 
 def typed_output(fields: Mapping[str, Field], raw: Mapping[str, Any], where: str) -> dict[str, Any]:

@@ -54,10 +54,13 @@ def render_text(comparison: Comparison, width: int = 38) -> str:
 def _notes(comparison: Comparison) -> list[str]:
     notes = []
     for entry in comparison.results:
+        label = entry.get("column", entry["ruleset"])
         if "error" in entry:
-            notes.append(f"{entry['ruleset']}: {entry['error']['kind']}: {entry['error']['message']}")
+            notes.append(f"{label}: {entry['error']['kind']}: {entry['error']['message']}")
         for warning in entry.get("warnings", []):
-            notes.append(f"{entry['ruleset']}: advarsel: {warning['tekst']}")
+            if "fortolkninger" in entry and warning.get("art") in ("fortolkning_alternativ", "fortolkning_valgt"):
+                continue    # a reading's own column shows its answer; its reading warnings repeat the table
+            notes.append(f"{label}: advarsel: {warning['tekst']}")
     return [""] + notes if notes else []
 
 

@@ -62,7 +62,8 @@ def run(engine: Engine, example: Example) -> Outcome:
     """Evaluate one example and compare with what it expects."""
     data = example.data
     try:
-        result = engine.evaluate(example.question, data["sag"], ruleset=example.ruleset)
+        result = engine.evaluate(example.question, data["sag"], ruleset=example.ruleset,
+                                 fortolkninger=data.get("fortolkninger"))
     except InvalidRuleset:
         raise
     except EngineError as exc:
@@ -80,7 +81,27 @@ def run(engine: Engine, example: Example) -> Outcome:
     wanted = data.get("forventet_advarsel")
     if wanted and not any(wanted in w for w in result.warnings):
         problems.append(f"ingen advarsel indeholder '{wanted}'")
+    if "forventet_alternativer" in data:
+        problems.extend(_compare_alternatives(data["forventet_alternativer"], result.alternatives, kroner))
     return Outcome(example, not problems, problems)
+
+
+def _compare_alternatives(expected: list[dict[str, Any]], actual: list[Any], kroner: bool) -> list[str]:
+    """Exactly the expected alternative readings, each with the expected differing outputs (or error kind)."""
+    got = {(a.point, a.reading): a for a in actual}
+    wanted = {(e["punkt"], e["fortolkning"]): e for e in expected}
+    problems = [f"uventet alternativ læsning {p}/{r}" for p, r in got if (p, r) not in wanted]
+    for key, entry in wanted.items():
+        alternative = got.get(key)
+        if alternative is None:
+            problems.append(f"den alternative læsning {key[0]}/{key[1]} giver ikke et andet svar")
+        elif "fejl" in entry:
+            kind = (alternative.error or {}).get("kind")
+            if kind != entry["fejl"]:
+                problems.append(f"{key[0]}/{key[1]}: forventede fejlen {entry['fejl']}, fik {kind or 'et svar'}")
+        elif "output" in entry:
+            problems.extend(_compare(f"{key[0]}/{key[1]}", entry["output"], alternative.output, kroner))
+    return problems
 
 
 def _expected_error(data: dict[str, Any], exc: EngineError) -> tuple[bool, list[str]]:

@@ -21,6 +21,7 @@ from ..load.files import read_regular_file
 from ..model.catalogue import catalogue
 from ..model.compiler import KILDE_PATTERN
 from ..model.kinds import kind_of
+from ..model.readings import Point
 from ..model.ruleset import RuleQuestion, Ruleset
 from ..model.values import to_text
 from .rulemap import answered
@@ -157,7 +158,8 @@ def _span(kilde: str) -> int:
 def render_ruleset(engine: "Engine", ruleset: Ruleset, sources: Sources) -> str:
     """The whole printable page for one ruleset."""
     questions = answered(ruleset, engine.registry.get)
-    parts = [_header(ruleset, sources), _contents(ruleset, questions), _parameters(ruleset, sources)]
+    parts = [_header(ruleset, sources), _contents(ruleset, questions), _readings(ruleset, questions, sources),
+             _parameters(ruleset, sources)]
     for name, spec in catalogue().items():
         if name in questions:
             question = questions[name]
@@ -176,7 +178,9 @@ def _contents(ruleset: Ruleset, questions: dict[str, RuleQuestion]) -> str:
             items.append(f'<li><a href="#{esc(name)}">{esc(spec.title)}</a>{badge(status)}</li>')
         elif name in ruleset.unregulated:
             items.append(f'<li><a href="#{esc(name)}">{esc(spec.title)}</a>{badge("ikke_reguleret", "ikke reguleret")}</li>')
-    return f"<h3>Spørgsmål</h3><ul>{''.join(items)}</ul>"
+    out = f"<h3>Spørgsmål</h3><ul>{''.join(items)}</ul>"
+    count = len(open_readings(ruleset, questions))
+    return out + (f'<p><a href="#laesninger">Åbne læsninger: {count}</a></p>' if count else "")
 
 
 def _header(ruleset: Ruleset, sources: Sources) -> str:
@@ -197,6 +201,45 @@ def _header(ruleset: Ruleset, sources: Sources) -> str:
     out.append(f"<h3>Kilder</h3><ul>{items}</ul>")
     if sources.folder is None:
         out.append('<p class="note">Kildeteksterne var ikke tilgængelige; citaterne vises uden tekst.</p>')
+    return "\n".join(out)
+
+
+def open_readings(ruleset: Ruleset, questions: Mapping[str, RuleQuestion]) -> list[tuple[str, Point]]:
+    """``(spørgsmål, punkt)`` for every point of alternative readings the ruleset's answers can reach."""
+    out: list[tuple[str, Point]] = []
+    seen: set[int] = set()
+    for name, question in questions.items():
+        for point in question.points.values():
+            if id(point) not in seen:
+                seen.add(id(point))
+                out.append((name, point))
+    for point in ruleset.points.values():     # parameters no question uses are still open readings
+        if id(point) not in seen:
+            seen.add(id(point))
+            out.append(("", point))
+    return out
+
+
+def _readings(ruleset: Ruleset, questions: Mapping[str, RuleQuestion], sources: Sources) -> str:
+    """The open readings: wordings KKR could settle, each with the reading followed and the alternatives."""
+    found = open_readings(ruleset, questions)
+    if not found:
+        return ""
+    out = [f'<h2 id="laesninger">Åbne læsninger ({len(found)})</h2>',
+           '<p>Tekster, der ærligt kan læses på flere måder. Regelsættet følger den første læsning; hvert '
+           'svar, som en anden læsning ville ændre, viser det andet svar og advarer '
+           '(<code>alternativer</code>). Når KKR har afgjort spørgsmålet, fjernes læsningerne, jf. '
+           '<code>docs/regelsaet.md</code>.</p>']
+    for question, point in found:
+        where = f"spørgsmål <code>{esc(question)}</code> · " if question else ""
+        out.append(f'<h3><code>{esc(point.id)}</code>: {esc(point.title or "")}</h3>'
+                   f'<p class="meta">{where}regel <code>{esc(point.rule)}</code> · {esc(point.where)}</p>')
+        rows = [f"<tr><td><code>{esc(point.followed.id)}</code> (følges)</td><td>{esc(point.followed.text)}</td>"
+                f"<td></td><td>{sources.cite(point.followed.kilde)}</td></tr>"]
+        rows += [f"<tr><td><code>{esc(r.id)}</code></td><td>{esc(r.text)}</td><td><code>{esc(r.change)}</code></td>"
+                 f"<td>{sources.cite(r.kilde)}</td></tr>" for r in point.alternatives]
+        out.append("<table><tr><th>Læsning</th><th>Tekst</th><th>Ændrer</th><th>Kilde</th></tr>"
+                   + "".join(rows) + "</table>")
     return "\n".join(out)
 
 
