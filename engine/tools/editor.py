@@ -33,22 +33,24 @@ def bundled(name: str) -> dict[str, Any]:
     schema.pop("$id", None)
     defs = schema.setdefault("$defs", {})
 
-    def walk(node: Any) -> None:
+    def walk(node: Any, source: str) -> None:
+        """Inline refs into other files; a def copied from ``source`` brings the local defs it uses."""
         if isinstance(node, dict):
             ref = node.get("$ref")
-            if isinstance(ref, str) and not ref.startswith("#") and "#/$defs/" in ref:
+            if isinstance(ref, str) and "#/$defs/" in ref and (not ref.startswith("#") or source != name):
                 other, _, key = ref.partition("#/$defs/")
+                other = other or source
                 if key not in defs:
                     defs[key] = copy.deepcopy(schemas.schema_json(other)["$defs"][key])
-                    walk(defs[key])
+                    walk(defs[key], other)
                 node["$ref"] = f"#/$defs/{key}"
             for value in list(node.values()):
-                walk(value)
+                walk(value, source)
         elif isinstance(node, list):
             for value in node:
-                walk(value)
+                walk(value, source)
 
-    walk(schema)
+    walk(schema, name)
     return schema
 
 
