@@ -107,3 +107,21 @@ def test_catalogue_json_schemas_are_valid_json_schema():
     import jsonschema
     for question in catalogue().values():
         jsonschema.Draft202012Validator.check_schema(question.json_schema())
+
+
+def test_the_catalogue_refuses_a_field_key_it_does_not_know(tmp_path, monkeypatch):
+    """An unquoted comma in a flow mapping's description makes a stray key; that must not load."""
+    import pytest
+
+    from rammeaftale import InvalidRuleset
+    from rammeaftale.model import catalogue as module
+    bad = tmp_path / "catalogue.yaml"
+    bad.write_text("version: 1\nspoergsmaal:\n  q:\n    titel: T\n    input:\n"
+                   "      x: {type: tekst, beskrivelse: En tekst, med komma}\n    output: {}\n", "utf-8")
+    monkeypatch.setattr(module, "CATALOGUE_FILE", bad)
+    module._catalogue_data.cache_clear()
+    try:
+        with pytest.raises(InvalidRuleset, match="ukendte nøgler: 'med komma'"):
+            module._catalogue_data()
+    finally:
+        module._catalogue_data.cache_clear()

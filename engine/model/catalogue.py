@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 
 from ..formula.dates import Frist, PeriodSyntaxError
 from ..formula.money import CONTEXT
-from ..errors import InvalidCase
+from ..errors import InvalidCase, InvalidRuleset
 from ..load.yamlload import load_file
 
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
@@ -173,9 +173,30 @@ class Question:
         }
 
 
+#: The keys a field of the catalogue may have; anything else is a mistake in catalogue.yaml
+#: (a comma in an unquoted ``beskrivelse`` inside ``{…}`` silently makes a new key).
+FIELD_KEYS = frozenset({"type", "beskrivelse", "paakraevet", "standard", "min", "max", "vaerdier", "af",
+                        "noegle", "navn"})
+
+
 @cache
 def _catalogue_data() -> dict[str, Any]:
-    return load_file(CATALOGUE_FILE).data
+    doc = load_file(CATALOGUE_FILE)
+    for question, spec in doc.data["spoergsmaal"].items():
+        for side in ("input", "output"):
+            for name, field in spec[side].items():
+                pending = [(name, field)]
+                while pending:
+                    where, item = pending.pop()
+                    unknown = sorted(set(item) - FIELD_KEYS)
+                    if unknown:
+                        raise InvalidRuleset(f"feltet '{where}' i '{question}' har ukendte nøgler: "
+                                             f"{', '.join(map(repr, unknown))} (sæt en beskrivelse med komma "
+                                             "i anførselstegn)", location=doc.where(("spoergsmaal", question,
+                                                                                     side, name)))
+                    if isinstance(item.get("af"), dict):
+                        pending.append((f"{where}.af", item["af"]))
+    return doc.data
 
 
 def catalogue_version() -> int:
