@@ -303,11 +303,17 @@ def test_a_semicolon_file_with_danish_decimals_gives_the_same_answers(tmp_path: 
     assert outputs[1][1]["error_kind"] == "invalid_case" and "takst" in outputs[1][1]["error_message"]
 
 
-def test_comma_files_do_not_read_decimal_commas(tmp_path: Path) -> None:
+def test_comma_files_read_quoted_decimal_commas_only_where_unambiguous(tmp_path: Path) -> None:
+    """In a comma file a cell with a comma was quoted: "1234,50" can only be a decimal comma,
+    "1,234" could be an English thousands separator and is that row's error."""
     src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
-    src.write_text('id,ruleset,tilbudstype,takst\na,nationale-regler,herberg,"1234,50"\n', "utf-8")
+    src.write_text('id,ruleset,tilbudstype,takst\na,nationale-regler,herberg,"1234,50"\n'
+                   'b,nationale-regler,herberg,1234.50\nc,nationale-regler,herberg,"1,234"\n', "utf-8")
     _run_cli(None, "takstloft", "--input", str(src), "--output", str(dst), "--workers", "1")
-    assert _csv_rows(dst)[0]["error_kind"] == "invalid_case"
+    rows = _csv_rows(dst)
+    assert rows[0]["error_kind"] == "" and {k: v for k, v in rows[0].items() if k != "id"} == \
+        {k: v for k, v in rows[1].items() if k != "id"}
+    assert rows[2]["error_kind"] == "invalid_case"
 
 
 # --- B6: no row stops the run, and no traceback reaches the user ---------------------------------------

@@ -17,6 +17,7 @@ from typing import Sequence
 
 from ..errors import EngineError
 from .commands import COMMANDS
+from . import danish
 from .common import EXIT_USAGE, report_error
 
 __all__ = ["main"]
@@ -41,7 +42,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     A one-off evaluation should not pay for importing multiprocessing, the
     report renderer and the rest; ``--help`` (no command) lists them all.
     """
-    parser = argparse.ArgumentParser(prog="rammeaftale", description="Rammeaftalernes regler som data.")
+    danish.install()
+    parser = argparse.ArgumentParser(
+        prog="rammeaftale", description="Rammeaftalernes regler som data: besvar spørgsmål for en sag, "
+        "kontrollér og test regelsæt.", epilog="Hjælp til én kommando: rammeaftale KOMMANDO --help. "
+        "Vejledning: docs/brug.md og docs/regelsaet.md.")
     parser.add_argument("--rulesets", action="append", type=Path, metavar="MAPPE",
                         help="mappe med regelsæt (kan gentages; standard: de indbyggede)")
     commands = parser.add_subparsers(title="kommandoer", metavar="KOMMANDO")
@@ -64,5 +69,6 @@ def _requested(argv: Sequence[str]) -> str | None:
 
 #: Feature commands, one module each in this package, imported only when named.
 FEATURES = {"compare": "compare", "diff": "diff", "ny-periode": "scaffold", "batch": "batch",
-            "plugins": "plugins", "report": "report", "serve": "serve"}
+            "plugins": "plugins", "report": "report", "serve": "serve", "spoergsmaal": "questions",
+            "skabelon": "template", "skema": "schema"}
 

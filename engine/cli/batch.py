@@ -20,6 +20,7 @@ from ..errors import EngineError, InvalidCase
 from ..model.catalogue import catalogue
 from ..tools.batch import Formatter, Progress, is_csv, read_items, run_formatted
 from ..run.api import embedded_rulesets
+from . import danish
 from .common import EXIT_ERROR, EXIT_OK, cli_plugins
 
 EXIT_INTERRUPTED = 130
@@ -28,10 +29,10 @@ EXIT_INTERRUPTED = 130
 def register(commands: Any) -> None:
     """``rammeaftale batch SPØRGSMÅL --input FIL --output FIL [--workers N]``."""
     p = commands.add_parser("batch", help="besvar et spørgsmål for mange sager (JSON Lines eller CSV)")
-    p.add_argument("question", metavar="SPØRGSMÅL")
+    p.add_argument("question", metavar="SPØRGSMÅL", help="spørgsmålet alle rækker stilles")
     p.add_argument("--input", required=True, metavar="FIL", help="JSON Lines (.jsonl) eller CSV (.csv); '-' = stdin")
     p.add_argument("--output", required=True, metavar="FIL", help="JSON Lines eller CSV (.csv); '-' = stdout")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
+    p.add_argument("--workers", type=danish.whole_number, default=min(2, os.cpu_count() or 1), metavar="N",
                    help="antal processer (standard: min(2, antal kerner))")
     p.set_defaults(handler=cmd_batch)
 

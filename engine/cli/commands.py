@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import RulesetErrors
+from ..errors import InvalidRuleset, RulesetErrors
 from ..run.api import Engine, embedded_rulesets
 from ..run.explain import explain
 from .common import EXIT_ERROR, EXIT_OK, add_reading_option, load_engine, print_json, read_case, readings
@@ -15,10 +15,11 @@ from .common import EXIT_ERROR, EXIT_OK, add_reading_option, load_engine, print_
 
 def _evaluate(commands: Any) -> None:
     p = commands.add_parser("evaluate", help="besvar et spørgsmål for en sag")
-    p.add_argument("question", metavar="SPØRGSMÅL")
-    p.add_argument("--case", required=True, metavar="FIL", help="sagen som JSON ('-' = stdin)")
-    p.add_argument("--ruleset", metavar="ID")
-    p.add_argument("--region")
+    p.add_argument("question", metavar="SPØRGSMÅL", help="spørgsmålet (se 'rammeaftale spoergsmaal')")
+    p.add_argument("--case", required=True, metavar="FIL", help="sagen som JSON ('-' = standard-input); "
+                   "en skabelon: rammeaftale skabelon SPØRGSMÅL")
+    p.add_argument("--ruleset", metavar="ID", help="regelsættets id, fx syddanmark-2021 (se 'rammeaftale list')")
+    p.add_argument("--region", help="regionen; regelsættet vælges efter beslutningsdatoen")
     p.add_argument("--date", metavar="ÅÅÅÅ-MM-DD", help="beslutningsdatoen (standard: sagens dato)")
     p.add_argument("--json", action="store_true", help="udskriv præcis resultatets to_dict()")
     p.add_argument("--format", metavar="NAVN", help="et output-format fra et plugin (fx html); se 'plugins'")
@@ -43,7 +44,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _list(commands: Any) -> None:
     p = commands.add_parser("list", help="vis regelsæt, perioder og status")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="udskriv listen som JSON")
     p.set_defaults(handler=cmd_list)
 
 
@@ -60,47 +61,85 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _validate(commands: Any) -> None:
-    p = commands.add_parser("validate", help="kontrollér regelsæt (alle fejl med fil:linje)")
-    p.add_argument("paths", nargs="*", type=Path, metavar="STI")
-    p.add_argument("--json", action="store_true")
+    p = commands.add_parser("validate", help="kontrollér regelsæt (alle fejl med fil:linje)",
+                            description="Kontrollér regelsæt: hver fejl vises med fil:linje og et forslag til rettelse.")
+    p.add_argument("paths", nargs="*", type=Path, metavar="STI",
+                   help="regelsætmappe(r) eller mappe(r) med regelsæt (standard: de indbyggede)")
+    p.add_argument("--kilder", type=Path, metavar="MAPPE",
+                   help="mappen med aftaleteksterne, som kilde-henvisningerne kontrolleres mod "
+                        "(standard: ../shared/seeds ved siden af projektet, hvis den findes)")
+    p.add_argument("--json", action="store_true", help="udskriv resultatet som JSON")
     p.set_defaults(handler=cmd_validate)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from ..tools import check
     paths = args.paths or args.rulesets or [embedded_rulesets()]
-    try:
-        engine = Engine.from_path(*paths)
-    except RulesetErrors as exc:
+    errors = check.path_problems(paths)
+    engine = None
+    if not errors:
+        try:
+            engine = Engine.from_path(*paths)
+        except RulesetErrors as exc:
+            errors = list(exc.errors)
+    sources = args.kilder if args.kilder is not None else check.default_sources()
+    if args.kilder is not None and not args.kilder.is_dir():
+        errors.append(InvalidRuleset(f"mappen med kildetekster {args.kilder} findes ikke", location=f"{args.kilder}:1"))
+        sources = None
+    if engine is not None:
+        if args.paths:
+            errors += check.neighbour_overlaps(engine, args.paths, args.rulesets or [embedded_rulesets()])
+        if sources is not None:
+            errors += check.citation_problems(engine, sources)
+    if errors:
         if args.json:
-            print_json({"ok": False, "errors": [e.to_dict() | {"location": e.location} for e in exc.errors]})
+            print_json({"ok": False, "errors": [e.to_dict() | {"location": e.location} for e in errors]})
         else:
-            for error in exc.errors:
+            for error in errors:
                 print(f"{error.location}: {error.message}", file=sys.stderr)
-            print(f"{len(exc.errors)} fejl.", file=sys.stderr)
+            print(f"{len(errors)} fejl.", file=sys.stderr)
         return EXIT_ERROR
+    assert engine is not None
     ids = sorted(r.id for r in engine.rulesets())
     from ..tools.scaffold import validation_warnings
-    warnings = validation_warnings(engine)  # unverified rules of a new period: warn, never fail
+    # unverified rules of a new period, prose with a changed parameter's old value: warn, never fail
+    known = [p.parent for p in args.paths if p.is_dir()] + list(args.rulesets or [embedded_rulesets()])
+    warnings = validation_warnings(engine, known)
+    try:
+        missing = check.missing_examples(engine)
+    except RulesetErrors:
+        missing = []                          # an example file that does not read: 'test' reports it
+    warnings += [f"{r.id}: spørgsmålet '{q}' har intet eksempel i {r.id}/eksempler/; "
+                 "'rammeaftale test' fejler, indtil der er et" for r, q in missing]
+    note = (f"kilde-henvisningerne er kontrolleret mod {sources}" if sources is not None else
+            "kildeteksterne blev ikke fundet, så kilde-henvisningernes linjenumre er ikke kontrolleret "
+            "(angiv mappen med --kilder)")
     if args.json:
-        print_json({"ok": True, "rulesets": ids} | ({"warnings": warnings} if warnings else {}))
+        print_json({"ok": True, "rulesets": ids, "kilder": str(sources) if sources else None}
+                   | ({"warnings": warnings} if warnings else {}))
     else:
         for warning in warnings:
             print(f"advarsel: {warning}", file=sys.stderr)
         print(f"OK: {len(ids)} regelsæt uden fejl ({', '.join(ids)})."
               + (f" {len(warnings)} advarsler." if warnings else ""))
+        print(f"Bemærk: {note}.")
     return EXIT_OK
 
 
 def _test(commands: Any) -> None:
-    p = commands.add_parser("test", help="kør regelsættenes egne eksempler")
+    p = commands.add_parser("test", help="kør regelsættenes egne eksempler",
+                            description="Kør regelsættenes egne eksempler (eksempler/*.yaml). Et spørgsmål, "
+                                        "som et regelsæt besvarer uden et eksempel, tæller som en fejl.")
     p.add_argument("--ruleset", metavar="ID", help="kun dette regelsæt")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="vis også de eksempler, der består")
     p.set_defaults(handler=cmd_test)
 
 
 def cmd_test(args: argparse.Namespace) -> int:
     engine = load_engine(args)
-    from ..tools import examples
+    from ..tools import check, examples
+    if args.ruleset:
+        engine.ruleset(args.ruleset)          # an unknown id is an error (no_ruleset), not "0 passed"
     outcomes = [examples.run(engine, ex) for ex in examples.discover(engine)
                 if not args.ruleset or ex.ruleset == args.ruleset]
     failed = [o for o in outcomes if not o.passed]
@@ -110,12 +149,18 @@ def cmd_test(args: argparse.Namespace) -> int:
             print(f"{mark} {outcome.example.id}  ({outcome.example.where})")
             for problem in outcome.problems:
                 print(f"       {problem}")
-    print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
-    return EXIT_OK if not failed else EXIT_ERROR
+    missing = check.missing_examples(engine, args.ruleset)
+    for ruleset, question in missing:
+        print(f"FEJL {ruleset.id}::{question}  ({ruleset.id}/eksempler/)")
+        print(f"       regelsættet besvarer '{question}', men har intet eksempel på det; "
+              f"skriv et i {ruleset.id}/eksempler/ (vis en skabelon med: rammeaftale skabelon {question})")
+    print(f"{len(outcomes) - len(failed)} passed, {len(failed) + len(missing)} failed")
+    return EXIT_OK if not failed and not missing else EXIT_ERROR
 
 
 def _demo(commands: Any) -> None:
-    p = commands.add_parser("demo", help="evaluér en rigtig sag pr. spørgsmål og vis forklaringen")
+    p = commands.add_parser("demo", help="evaluér en rigtig sag pr. spørgsmål og vis forklaringen",
+                            description="Evaluér en rigtig sag pr. spørgsmål og vis forklaringen.")
     p.set_defaults(handler=cmd_demo)
 
 

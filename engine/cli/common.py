@@ -24,6 +24,12 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 def load_engine(args: argparse.Namespace, only: Collection[str] | None = None) -> Engine:
     """The engine a command uses: the CLI's plugins, and ``--rulesets`` or the embedded rulesets
     plus the folders plugins offer (``only``: see :meth:`Engine.from_path`)."""
+    if args.rulesets:
+        from ..errors import RulesetErrors
+        from ..tools.check import path_problems
+        problems = path_problems(args.rulesets)
+        if problems:
+            raise RulesetErrors(problems)       # a missing --rulesets folder is an error, not "no rulesets"
     found = cli_plugins()
     paths = args.rulesets or [embedded_rulesets(), *found.ruleset_sources]
     return Engine.from_path(*paths, only=only, plugins=found)

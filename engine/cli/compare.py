@@ -10,7 +10,7 @@ from .common import EXIT_ERROR, EXIT_OK, add_reading_option, load_engine, print_
 def register(commands: Any) -> None:
     """``rammeaftale compare SPØRGSMÅL --case FIL --rulesets a,b,c [--fortolkninger] [--fortolkning P=L] [--json|--csv]``."""
     p = commands.add_parser("compare", help="én sag under flere regelsæt, side om side")
-    p.add_argument("question", metavar="SPØRGSMÅL")
+    p.add_argument("question", metavar="SPØRGSMÅL", help="spørgsmålet (se 'rammeaftale spoergsmaal')")
     p.add_argument("--case", required=True, metavar="FIL", help="sagen som JSON ('-' = stdin)")
     p.add_argument("--rulesets", dest="ruleset_ids", metavar="ID,ID,…",
                    help="kommasepareret liste af regelsæt (standard: alle aftaler)")
@@ -18,8 +18,8 @@ def register(commands: Any) -> None:
                    help="sæt også hver alternativ læsning side om side (én kolonne pr. læsning)")
     add_reading_option(p)
     view = p.add_mutually_exclusive_group()
-    view.add_argument("--json", action="store_true")
-    view.add_argument("--csv", action="store_true")
+    view.add_argument("--json", action="store_true", help="udskriv som JSON")
+    view.add_argument("--csv", action="store_true", help="udskriv som CSV")
     p.set_defaults(handler=cmd_compare)
 
 

@@ -12,7 +12,7 @@ def register(commands: Any) -> None:
     p = commands.add_parser("diff", help="hvad er ændret mellem to regelsæt, regel for regel")
     p.add_argument("old", metavar="A", help="det gamle regelsæts id")
     p.add_argument("new", metavar="B", help="det nye regelsæts id")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="udskriv som JSON")
     p.set_defaults(handler=cmd_diff)
 
 

@@ -9,7 +9,7 @@ from .common import EXIT_OK, cli_plugins, print_json
 def register(commands: Any) -> None:
     """``rammeaftale plugins [--json]``."""
     p = commands.add_parser("plugins", help="vis indlæste plugins og hvad de tilføjer")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="udskriv som JSON")
     p.set_defaults(handler=cmd_plugins)
 
 

@@ -12,8 +12,8 @@ from .common import EXIT_OK, load_engine
 def register(commands: Any) -> None:
     """``rammeaftale report REGELSÆT --output FIL.html [--kilder MAPPE]``."""
     p = commands.add_parser("report", help="printbar HTML-side med alle regler i et regelsæt")
-    p.add_argument("ruleset", metavar="REGELSÆT")
-    p.add_argument("--output", required=True, type=Path, metavar="FIL.html")
+    p.add_argument("ruleset", metavar="REGELSÆT", help="regelsættets id")
+    p.add_argument("--output", required=True, type=Path, metavar="FIL.html", help="HTML-filen, der skrives")
     p.add_argument("--kilder", type=Path, metavar="MAPPE",
                    help=f"mappe med kildeteksterne (standard: {DEFAULT_SOURCES}, hvis den findes)")
     p.set_defaults(handler=cmd_report)

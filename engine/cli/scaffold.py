@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..model.compiler import RULESET_FILE
 from ..tools.scaffold import new_period
+from . import danish
 from .common import EXIT_OK, load_engine, print_json
 
 def register(commands: Any) -> None:
@@ -16,10 +17,10 @@ def register(commands: Any) -> None:
     p = commands.add_parser("ny-periode", help="kopiér et regelsæt som udkast til næste aftaleperiode")
     p.add_argument("source", metavar="FRA", help="id på regelsættet, der kopieres")
     p.add_argument("new_id", metavar="NYT_ID", help="id og mappenavn for det nye regelsæt")
-    p.add_argument("--fra", required=True, type=_dt.date.fromisoformat, metavar="ÅÅÅÅ-MM-DD")
-    p.add_argument("--til", required=True, type=_dt.date.fromisoformat, metavar="ÅÅÅÅ-MM-DD")
-    p.add_argument("--mappe", type=Path, metavar="MAPPE", help="hvor mappen oprettes (standard: ved siden af FRA)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--fra", required=True, type=danish.date, metavar="ÅÅÅÅ-MM-DD", help="den nye periodes første dag")
+    p.add_argument("--til", required=True, type=danish.date, metavar="ÅÅÅÅ-MM-DD", help="den nye periodes sidste dag")
+    p.add_argument("--mappe", type=Path, metavar="MAPPE", help="hvor mappen oprettes (standard: ved siden af FRA; påkrævet, når FRA er indbygget i en installeret pakke)")
+    p.add_argument("--json", action="store_true", help="udskriv som JSON")
     p.set_defaults(handler=cmd_new_period)
 
 

@@ -270,9 +270,10 @@ def _prepare(source: str, functions: Mapping[str, Callable[..., Any]]) -> _Prepa
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"syntaksfejl i formlen '{source}': {exc.msg}") from None
+        raise ExpressionError(syntax_message(source, exc)) from None
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, nesting the parser gives up on
         raise ExpressionError(f"formlen kan ikke læses ({type(exc).__name__})") from None
+    _no_stray_tuples(tree, source)
     names, called = _check(tree, source, functions)
     _fold(tree.body, source)
     body = tree.body
@@ -282,6 +283,92 @@ def _prepare(source: str, functions: Mapping[str, Callable[..., Any]]) -> _Prepa
     calls = _calls(tree) if called else ()
     code, scope = (None, MappingProxyType({})) if direct else _compile(tree, source, functions)
     return _Prepared(source, names, called, calls, direct, code, scope)
+
+
+#: Characters from word processors that look like operators, and what to type instead.
+_LOOKALIKES = {"–": "-", "—": "-", "−": "-", "×": "*", "·": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!=",
+               "“": "'", "”": "'", "„": "'", "‘": "'", "’": "'", "´": "'", "½": "0.5"}
+
+
+def syntax_message(source: str, exc: SyntaxError) -> str:
+    """A formula syntax error in Danish, with a hint for the usual slips (Python's own words are "invalid syntax")."""
+    import re
+    msg = exc.msg or ""
+    head = f"syntaksfejl i formlen '{source}'"
+    for char, instead in _LOOKALIKES.items():
+        if char in source:
+            return f"{head}: tegnet '{char}' er ikke et regnetegn; skriv {instead}"
+    if re.search(r"\d,\d", source):
+        return f"{head}: brug punktum som decimaltegn (fx 0.10); et komma adskiller værdier"
+    if re.search(r"\d\.\d{3}\.\d{3}", source):
+        return f"{head}: skriv tal uden tusindtalspunktum (1320000, ikke 1.320.000)"
+    if "%" in source:
+        return f"{head}: skriv procenter som decimaltal med punktum (5 % = 0.05)"
+    if "was never closed" in msg:
+        return f"{head}: en parentes eller klamme åbnes, men lukkes aldrig"
+    if "unmatched" in msg or "does not match" in msg:
+        return f"{head}: der er en lukkende parentes for meget eller på det forkerte sted"
+    if "expected 'else'" in msg:
+        return f"{head}: en betingelse skal have både if og else: A if BETINGELSE else B"
+    if "unterminated string" in msg or "EOL while scanning" in msg:
+        return f"{head}: en tekst mangler sit afsluttende anførselstegn"
+    if "forgot a comma" in msg:
+        return f"{head}: mangler der et komma mellem to argumenter?"
+    if re.search(r"(?<![=!<>])=(?!=)", source):
+        return f"{head}: brug == for at sammenligne (et enkelt = er ikke tilladt)"
+    if re.search(r"[-+*/(,]\s*$", source):
+        return f"{head}: formlen slutter midt i et regnestykke"
+    position = f" ved tegn {exc.offset}" if exc.offset else ""
+    return f"{head}{position}: tjek regnetegn, parenteser og anførselstegn"
+
+
+def _leftmost(node: ast.AST) -> ast.AST:
+    while isinstance(node, (ast.BinOp, ast.Compare, ast.Subscript)) or \
+            (isinstance(node, ast.BoolOp) and node.values):
+        node = node.left if isinstance(node, (ast.BinOp, ast.Compare)) else \
+            node.value if isinstance(node, ast.Subscript) else node.values[0]
+    return node
+
+
+def _number_node(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool)
+
+
+def _no_decimal_commas(tree: ast.AST, source: str) -> None:
+    """``f(0,5 * x, y)``: two numbers joined by a comma with no space are a decimal comma, not two arguments."""
+    lines = source.split("\n")
+    for node in ast.walk(tree):
+        items = node.args if isinstance(node, ast.Call) else \
+            node.elts if isinstance(node, (ast.Tuple, ast.List)) else None
+        for a, b in zip(items or (), (items or ())[1:]):
+            last, first = a, _leftmost(b)
+            while isinstance(last, ast.BinOp):
+                last = last.right
+            if _number_node(last) and _number_node(first) and last.end_lineno == first.lineno \
+                    and last.end_col_offset is not None \
+                    and lines[first.lineno - 1][last.end_col_offset:first.col_offset] == ",":
+                number = f"{ast.get_source_segment(source, last)}.{ast.get_source_segment(source, first)}"
+                raise ExpressionError(f"formlen '{source}' indeholder et decimalkomma: brug punktum som "
+                                      f"decimaltegn ({number}); skriv mellemrum efter kommaet, hvis det "
+                                      "skiller to værdier")
+
+
+def _no_stray_tuples(tree: ast.AST, source: str) -> None:
+    """``0,1 * pladser`` parses as a pair of values: refuse it (a tuple is only allowed after ``in``)."""
+    _no_decimal_commas(tree, source)
+    allowed: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            for op, right in zip(node.ops, node.comparators):
+                if isinstance(op, (ast.In, ast.NotIn)):
+                    allowed.add(id(right))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Tuple) and id(node) not in allowed:
+            import re
+            hint = ("brug punktum som decimaltegn (fx 0.1 * pladser)" if re.search(r"\d,\d", source)
+                    else "et komma adskiller værdier og må kun stå i en liste efter 'in' eller mellem en funktions argumenter")
+            raise ExpressionError(f"formlen '{source}' giver flere værdier adskilt af komma: {hint}")
 
 
 def _check(tree: ast.AST, source: str,

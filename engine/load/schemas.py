@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import jsonschema
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
+#: The schemas' pattern for a date (``format: date`` is only an annotation in JSON Schema).
+DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 @cache
@@ -141,6 +143,9 @@ def _translate(doc: Document, error: "jsonschema.ValidationError") -> InvalidRul
     if kind == "type":
         return InvalidRuleset(f"{where} har forkert type: forventede {_type_da(error.validator_value)}, "
                               f"fik '{_short(error.instance)}'", location=doc.where(path))
+    if kind == "pattern" and error.validator_value == DATE_PATTERN:
+        from .yamlparse import date_problem
+        return InvalidRuleset(f"{where}: {date_problem(str(error.instance))}", location=doc.where(path))
     if kind == "pattern":
         return InvalidRuleset(f"'{_short(error.instance)}' under {where} har ikke den tilladte form "
                               f"({error.validator_value})", location=doc.where(path))

@@ -52,7 +52,10 @@ def load_file(path: Path | str, display: str | None = None, root: Path | str | N
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidRuleset("filen er ikke UTF-8", location=f"{name}:1") from exc
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InvalidRuleset("filen er ikke UTF-8: er den gemt som Windows-1252/ANSI? Gem den som UTF-8 "
+                             f"(første tegn, der ikke kan læses, er byte {exc.start + 1})",
+                             location=f"{name}:{line}") from None
     doc = load_text(text, name)
     doc.cache_key = key
     cache.store_document(key, doc.data, doc.lines)

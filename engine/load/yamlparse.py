@@ -29,11 +29,14 @@ def parse(text: str, name: str = "<tekst>") -> Document:
             _check_depth(text, name)
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise InvalidRuleset(f"YAML-syntaksfejl: {exc.problem or exc}", location=f"{name}:{line}") from exc
+        raise _syntax_error(exc, text, name) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        code = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise InvalidRuleset(f"YAML-fejl: filen indeholder et usynligt kontroltegn ({code}); slet det "
+                             "(det kommer ofte med ved kopiering fra Word eller PDF)", location=f"{name}:{line}") from None
     except yaml.YAMLError as exc:
-        raise InvalidRuleset(f"YAML-fejl: {exc}", location=f"{name}:1") from exc
+        raise InvalidRuleset(f"YAML-fejl: filen kan ikke læses som YAML ({exc})", location=f"{name}:1") from None
     except RecursionError as exc:
         raise InvalidRuleset(f"for dyb indlejring (højst {MAX_DEPTH} niveauer)",
                              location=f"{name}:1") from exc
@@ -41,6 +44,71 @@ def parse(text: str, name: str = "<tekst>") -> Document:
     if node is not None:
         doc.data = _Converter(doc).convert(node, (), 0)
     return doc
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, name: str) -> InvalidRuleset:
+    """A YAML syntax error in Danish, at its line, with a hint for the usual mistakes.
+
+    The parser's own messages are English and about its grammar ("mapping values
+    are not allowed in this context"); the secretariat needs to know what to
+    type.  The hint is chosen from the parser's problem and the offending line.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark is not None and "quoted" in str(exc.context or "") and "end of stream" in str(exc.problem):
+        mark = exc.context_mark               # an unclosed quote: point where it opens, not at the file's end
+    line_no = mark.line + 1 if mark else 1
+    lines = text.split("\n")
+    line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+    char = line[mark.column] if mark and mark.column < len(line) else ""
+    problem = str(exc.problem or exc)
+    message = _explain_syntax(problem, exc, line, char, lines, line_no)
+    return InvalidRuleset(f"YAML-syntaksfejl: {message}", location=f"{name}:{line_no}")
+
+
+def _explain_syntax(problem: str, exc: yaml.MarkedYAMLError, line: str, char: str,
+                    lines: list[str], line_no: int) -> str:
+    start = exc.context_mark.line + 1 if exc.context_mark else line_no
+    if "\t" in line or "tab" in problem or (char == "\t"):
+        return "linjen indeholder et tabulatortegn; brug mellemrum, ikke tabulator, til indrykning"
+    if "mapping values are not allowed" in problem:
+        value = line.split(": ", 1)[1] if ": " in line else ""
+        if ": " in value or value.rstrip().endswith(":"):
+            return ("teksten efter nøglen indeholder et kolon; sæt teksten i anførselstegn, den indeholder "
+                    "et kolon (fx navn: \"Rammeaftale: 2025\")")
+        return ("et kolon står et sted, hvor det ikke kan stå: er linjen indrykket mere end linjen over, "
+                "eller indeholder teksten et kolon? Sæt teksten i anførselstegn, hvis den indeholder et kolon")
+    if "cannot start any token" in problem:
+        shown = char or "tegnet"
+        return (f"en værdi kan ikke begynde med '{shown}'; sæt teksten i anførselstegn "
+                f"(fx \"{shown}…\")")
+    if "end of stream" in problem and "quoted" in str(exc.context or ""):
+        return (f"anførselstegnet, der åbner på linje {start}, lukkes aldrig; "
+                "tilføj det afsluttende anførselstegn")
+    if "unknown escape" in problem:
+        return ("ukendt escape-sekvens med \\ i tekst i dobbelte anførselstegn; skriv \\\\ for en "
+                "omvendt skråstreg, eller brug enkelte anførselstegn")
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        closer = "]" if "]" in problem else "}"
+        return (f"listen eller afsnittet, der begynder på linje {start}, lukkes ikke med '{closer}' "
+                "(eller mangler et komma mellem to elementer)")
+    if "'-' indicator" in problem:
+        return ("en liste (linjer, der begynder med -) og nøgler (navn: værdi) kan ikke stå på samme niveau; "
+                "ret indrykningen")
+    if "expected key" in problem or "expected <block end>" in problem or "could not find expected ':'" in problem:
+        stripped = line.strip()
+        if stripped.count("'") > 2 and ": '" in line:
+            return ("teksten i enkelte anførselstegn indeholder selv en apostrof; skriv den to gange ('') "
+                    "eller brug dobbelte anførselstegn")
+        if stripped.endswith(("\"", "'")) is False and (": \"" in line or ": '" in line):
+            return "der står tekst efter det afsluttende anførselstegn; sæt hele teksten i anførselstegn"
+        if "could not find expected ':'" in problem:
+            return (f"linje {start} ser ud til at starte en nøgle uden kolon; skriv 'nøgle: værdi', "
+                    "eller sæt teksten i anførselstegn")
+        return ("linjen er indrykket forkert i forhold til linjerne over; nøgler i samme afsnit skal stå "
+                "præcis lige langt inde (brug mellemrum)")
+    if "control characters" in problem or "special characters" in problem:
+        return "filen indeholder et usynligt kontroltegn; slet det (det kommer ofte fra kopiering fra Word eller PDF)"
+    return f"filen kan ikke læses som YAML (parserens besked: {problem})"
 
 
 def _indicators(text: str) -> int:
@@ -146,5 +214,34 @@ class _Converter:
             try:
                 return _dt.date.fromisoformat(text)
             except ValueError:
-                raise self.fail(node, f"'{text}' er ikke en dato på formen ÅÅÅÅ-MM-DD") from None
+                raise self.fail(node, date_problem(text)) from None
         raise self.fail(node, f"YAML-mærket {tag} er ikke tilladt i regelsæt")
+
+
+
+def date_problem(text: str) -> str:
+    """Why ``text`` is not a date a ruleset may hold, and how to write it (shared with the schema check)."""
+    import re
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*", text)
+    if match:
+        try:
+            fixed = _dt.date(*map(int, match.groups())).isoformat()
+        except ValueError:
+            return f"'{text}' er ikke en dato, der findes i kalenderen; skriv en gyldig dato som ÅÅÅÅ-MM-DD"
+        return f"'{text}' er ikke en dato på formen ÅÅÅÅ-MM-DD; skriv datoen som {fixed}"
+    match = re.fullmatch(r"\s*(\d{1,2})[.\-/ ]\s*(\d{1,2})[.\-/ ]\s*(\d{4})\s*", text)
+    months = ("januar februar marts april maj juni juli august september oktober november december").split()
+    named = re.fullmatch(r"\s*(\d{1,2})\.?\s*([a-zæøå]+)\.?\s+(\d{4})\s*", text.lower())
+    day = None
+    if match:
+        day = (int(match[3]), int(match[2]), int(match[1]))
+    elif named and any(m.startswith(named[2][:3]) for m in months):
+        month = next(i for i, m in enumerate(months, 1) if m.startswith(named[2][:3]))
+        day = (int(named[3]), month, int(named[1]))
+    if day is not None:
+        try:
+            return (f"'{text}' er ikke en dato på formen ÅÅÅÅ-MM-DD; skriv datoen som "
+                    f"{_dt.date(*day).isoformat()}")
+        except ValueError:
+            pass
+    return f"'{text}' er ikke en dato på formen ÅÅÅÅ-MM-DD; skriv datoen som ÅÅÅÅ-MM-DD (fx 2025-01-01)"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import re
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
@@ -172,7 +173,7 @@ def _digest(files: list[tuple[str, str]], libraries: dict[str, str]) -> str:
 
 def _ruleset_header(doc: Document, folder: Path, errors: list[InvalidRuleset]) -> Ruleset:
     data = doc.data
-    valid_from, valid_to = _date(data["gyldig_fra"]), _date(data["gyldig_til"])
+    valid_from, valid_to = _date(data["gyldig_fra"], doc, "gyldig_fra"), _date(data["gyldig_til"], doc, "gyldig_til")
     if valid_from > valid_to:
         errors.append(InvalidRuleset("gyldig_fra ligger efter gyldig_til", location=doc.where(("gyldig_til",))))
     if data["id"] != folder.name:
@@ -189,8 +190,49 @@ def _root_scope(doc: Document, errors: list[InvalidRuleset], ruleset: Ruleset, s
     return Scope(doc, errors, files, session, session.formulas(ruleset.month_rule), {}, {}, {})
 
 
-def _date(value: Any) -> _dt.date:
-    return value if isinstance(value, _dt.date) else _dt.date.fromisoformat(str(value))
+def _date(value: Any, doc: Document, key: str) -> _dt.date:
+    """A date the schema let through as text (``"2025-02-30"`` in quotes) is still checked, at its line."""
+    if isinstance(value, _dt.date):
+        return value
+    try:
+        return _dt.date.fromisoformat(str(value))
+    except ValueError:
+        from ..load.yamlparse import date_problem
+        raise InvalidRuleset(f"{key}: {date_problem(str(value))}", location=doc.where((key,))) from None
+
+
+_DANISH_NUMBER = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})*,\d+$|^[+-]?\d+,\d+$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+$")
+_PERCENT = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*%$")
+
+
+def number_typo(value: Any) -> str | None:
+    """A hint when text is a number written the Danish way (``0,10``, ``4,4 %``, ``1.320.000``), else None.
+
+    YAML reads ``0,10`` as the text "0,10", so without this check the mistake
+    surfaces only when a formula computes with it — blamed on the case.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip().removesuffix("kr.").removesuffix("kr").strip()
+    percent = _PERCENT.match(text)
+    if percent:
+        number = Decimal(percent[1].replace(",", ".")) / 100
+        return (f"'{value}' er tekst, ikke et tal; skriv procenter som decimaltal med punktum: "
+                f"{percent[1]} % = {_plain_number(number)}")
+    if _DANISH_NUMBER.match(text):
+        fixed = text.replace(".", "").replace(",", ".")
+        return f"'{value}' er tekst, ikke et tal; brug punktum som decimaltegn: {fixed}"
+    if _THOUSANDS.match(text):
+        return f"'{value}' er tekst, ikke et tal; skriv tallet uden tusindtalspunktum: {text.replace('.', '')}"
+    if text != value.strip() and re.fullmatch(r"[+-]?\d+(?:\.\d+)?", text):
+        return f"'{value}' er tekst, ikke et tal; skriv kun tallet: {text}"
+    return None
+
+
+def _plain_number(number: Decimal) -> str:
+    text = format(number.normalize(), "f")
+    return text
 
 
 def _parameters(raw: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> dict[str, Parameter]:
@@ -202,6 +244,9 @@ def _parameters(raw: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> dic
                     kilde=scope.kilde(spec["kilde"], here + ("kilde",)), title=spec.get("beskrivelse"),
                     text=spec.get("tekst"), note=spec.get("fortolkning"), status=spec.get("status"),
                     source=_source(spec))
+        typo = number_typo(spec["vaerdi"])
+        if typo:
+            scope.fail(here + ("vaerdi",), typo)
         point = None
         if "laesninger" in spec:
             point = _point(spec["laesninger"], "parameter", name, scope, here, spec["vaerdi"],
@@ -333,8 +378,8 @@ def _question_file(doc: Document, ruleset: Ruleset, errors: list[InvalidRuleset]
     return RuleQuestion(name=spec.name, meta=meta, spec=spec, steps=steps, outputs=outputs,
                         parameters=parameters, points=points, param_points=param_points,
                         month_rule=ruleset.month_rule, owner=ruleset.id,
-                        valid_from=_date(data["gyldig_fra"]) if "gyldig_fra" in data else None,
-                        valid_to=_date(data["gyldig_til"]) if "gyldig_til" in data else None)
+                        valid_from=_date(data["gyldig_fra"], doc, "gyldig_fra") if "gyldig_fra" in data else None,
+                        valid_to=_date(data["gyldig_til"], doc, "gyldig_til") if "gyldig_til" in data else None)
 
 
 def _meta(data: dict[str, Any], scope: Scope, path: tuple[Any, ...], ident: str, kind: str) -> Meta:

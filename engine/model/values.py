@@ -5,7 +5,8 @@ The engine's values are Python objects (``Decimal`` amounts, ``datetime.date``,
 shown in four forms:
 
 * :func:`to_text` — Danish text for people (``explain``, ``compare``, ``report``):
-  amounts ``1.320.000,00 kr.`` (for the catalogue type ``beloeb``), other numbers
+  amounts ``1.320.000,00 kr.`` (for the catalogue type ``beloeb``), shares ``33,00 %``
+  (for the view kind ``andel``), other numbers
   with a decimal comma (``0,05``), dates ``14.03.2021``, ``ja``/``nej``, ``–``
   for no value, maps ``{a: 1, b: 2}``, lists ``a; b`` (``(ingen)`` when empty);
 * :func:`to_json` — the JSON contract (``Result.to_dict``, ``diff``): amounts as
@@ -32,6 +33,8 @@ from ..formula.dates import Frist
 from ..formula.money import format_kr
 
 TEXT, JSON, CSV, HTML = "text", "json", "csv", "html"
+#: A view-only kind: a share or rate held as a fraction, shown as a percentage (``0.33`` → ``33,00 %``).
+ANDEL = "andel"
 NONE_TEXT = "–"
 
 
@@ -44,7 +47,11 @@ def to_text(value: Any, kind: str | None = None) -> str:
     if isinstance(value, str):
         return _from_json(value, kind)
     if isinstance(value, Decimal):
-        return format_kr(value) if kind == "beloeb" else _decimal_comma(value)
+        if kind == "beloeb":
+            return format_kr(value)
+        if kind == ANDEL:
+            return format_kr(value * 100).removesuffix(" kr.") + " %"
+        return _decimal_comma(value)
     if isinstance(value, _dt.date):
         return value.strftime("%d.%m.%Y")
     if isinstance(value, Frist):

@@ -81,8 +81,9 @@ class Registry:
                 if b.valid_from <= a.valid_to:
                     found.append(InvalidRuleset(
                         f"perioderne for {a.id} og {b.id} i region {region} overlapper "
-                        f"({a.valid_from}–{a.valid_to} og {b.valid_from}–{b.valid_to})",
-                        location=f"{b.id}/{RULESET_FILE}:1"))
+                        f"({a.valid_from}–{a.valid_to} og {b.valid_from}–{b.valid_to}); ret gyldig_fra/gyldig_til, "
+                        "så der kun er én aftale for hver dato",
+                        location=f"{b.id}/{RULESET_FILE}:{b.header.line(('gyldig_fra',)) if b.header else 1}"))
         return found
 
     def get(self, ruleset_id: str) -> Ruleset:

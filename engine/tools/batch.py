@@ -117,6 +117,8 @@ def _csv_record(question: str, row: dict[str, str], danish: bool = False) -> dic
             case[name] = _csv_bool(text, name)
         elif kind in NUMERIC and danish:
             case[name] = danish_number(text, name)
+        elif kind in NUMERIC and "," in text:
+            case[name] = quoted_decimal_comma(text, name)
         else:
             case[name] = text
     record["case"] = case
@@ -143,6 +145,23 @@ def danish_number(text: str, name: str) -> str:
                           f"{cell.replace('.', ',')}; skriv {cell.replace('.', '')} eller "
                           f"{cell},00", path=name)
     return cell
+
+
+_EN_GROUPED = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+")
+
+
+def quoted_decimal_comma(text: str, name: str) -> str:
+    """A number cell with a comma in a comma-separated file (so it was quoted): ``"0,10"`` → ``0.10``.
+
+    ``"1,234"`` could be a decimal comma or an English thousands separator and
+    is refused; ``"1.234,50"`` and ``"0,10"`` are unambiguous.
+    """
+    cell = text.strip()
+    if _EN_GROUPED.fullmatch(cell):
+        raise InvalidCase(f"'{name}': '{cell}' kan både læses som {cell.replace(',', '.')} og som "
+                          f"{cell.replace(',', '')}; skriv tallet med punktum som decimaltegn og uden "
+                          "tusindtalsskilletegn", path=name)
+    return danish_number(cell, name)
 
 
 def _csv_bool(text: str, name: str) -> bool:

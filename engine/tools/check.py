@@ -1,0 +1,239 @@
+"""What ``rammeaftale validate`` checks beyond compiling: paths, neighbours, citations, examples.
+
+Compiling a folder (:mod:`rammeaftale.model.compiler`) catches every mistake
+inside it.  A few mistakes are only visible from outside the folder:
+
+* a path that does not exist, or holds no ruleset (an error, never "OK");
+* a period that overlaps another agreement of the same region that is not in
+  the folder being validated — the rulesets beside it, and those the command
+  would otherwise load (the embedded ones or ``--rulesets``);
+* a ``kilde`` that names a file missing from the source texts, or lines past
+  its end or only blank lines — checked when the source folder is at hand
+  (``--kilder``, default ``../shared/seeds`` beside the project), and said so
+  when it is not;
+* an answered question without a worked example (``rammeaftale test`` and the
+  project's test suite both count it as a failure).
+
+Each problem is an :class:`InvalidRuleset` located at ``file:line``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from ..errors import InvalidRuleset
+from ..load.files import read_regular_file
+from ..load.yamlload import Document, load_file
+from ..model.compiler import EXAMPLES_DIR, KILDE_PATTERN, RULESET_FILE
+from ..model.ruleset import Ruleset
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..run.api import Engine
+
+#: Where the source texts are today: ``shared/seeds`` beside the project checkout.
+DEFAULT_SOURCES = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+_SOURCE_NAME = re.compile(r"[^./\\:\x00-\x1f][^/\\:\x00-\x1f]*")
+_MAX_SOURCE_BYTES = 20_000_000
+
+
+def path_problems(paths: Iterable[Path]) -> list[InvalidRuleset]:
+    """A path that does not exist, is not a folder, or holds no ruleset."""
+    out = []
+    for path in paths:
+        where = f"{path}:1"
+        if not path.exists():
+            out.append(InvalidRuleset(f"stien {path} findes ikke; angiv en regelsætmappe (med {RULESET_FILE}) "
+                                      "eller en mappe med regelsætmapper", location=where))
+        elif not path.is_dir():
+            out.append(InvalidRuleset(f"{path} er ikke en mappe; angiv mappen, der indeholder {RULESET_FILE}",
+                                      location=where))
+        elif not (path / RULESET_FILE).exists() and not any(path.glob(f"*/{RULESET_FILE}")):
+            out.append(InvalidRuleset(f"der er intet regelsæt i mappen {path} (hverken {RULESET_FILE} eller "
+                                      f"undermapper med {RULESET_FILE})", location=where))
+    return out
+
+
+@dataclass(frozen=True)
+class _Period:
+    id: str
+    region: str
+    start: _dt.date
+    end: _dt.date
+    folder: Path
+
+
+def _header_period(folder: Path) -> _Period | None:
+    """The agreement period a folder's header declares, or None (a library, or a header that does not read)."""
+    try:
+        doc = load_file(folder / RULESET_FILE, f"{folder.name}/{RULESET_FILE}")
+    except InvalidRuleset:
+        return None
+    data = doc.data
+    if not isinstance(data, dict) or data.get("type", "aftale") != "aftale":
+        return None
+    start, end = data.get("gyldig_fra"), data.get("gyldig_til")
+    if not isinstance(start, _dt.date) or not isinstance(end, _dt.date) or not isinstance(data.get("region"), str):
+        return None
+    return _Period(str(data.get("id")), data["region"], start, end, folder)
+
+
+def _ruleset_folders(root: Path) -> list[Path]:
+    if (root / RULESET_FILE).is_file():
+        return [root]
+    try:
+        return sorted(p.parent for p in root.glob(f"*/{RULESET_FILE}") if not p.parent.name.startswith("."))
+    except OSError:
+        return []
+
+
+def neighbour_overlaps(engine: "Engine", validated: Iterable[Path], known_roots: Iterable[Path]) -> list[InvalidRuleset]:
+    """Periods of the validated rulesets that overlap an agreement of the same region outside them.
+
+    ``validated`` are the paths given to ``validate``; for a single ruleset
+    folder, the folders beside it count as known too (as they would if its
+    parent were validated).  A known ruleset with the same id as a validated
+    one is the same ruleset (a working copy), never an overlap.
+    """
+    validated = list(validated)
+    roots = [p.parent for p in validated if (p / RULESET_FILE).is_file()] + list(known_roots)
+    mine = {r.folder.resolve() for r in engine.rulesets()}
+    ids = {r.id for r in engine.rulesets()}
+    known: dict[str, _Period] = {}          # by id: the one beside the folder wins over an embedded one
+    for root in roots:
+        for folder in _ruleset_folders(Path(root)):
+            if folder.resolve() not in mine and folder.name not in ids and folder.name not in known:
+                period = _header_period(folder)
+                if period is not None and period.id not in ids and period.id not in known:
+                    known[period.id] = period
+    out = []
+    for ruleset in sorted(engine.registry.agreements(), key=lambda r: r.id):
+        for other in sorted(known.values(), key=lambda p: (p.region, p.start)):
+            if other.region == ruleset.region and ruleset.valid_from <= other.end and other.start <= ruleset.valid_to:
+                out.append(InvalidRuleset(
+                    f"perioden {ruleset.valid_from}–{ruleset.valid_to} overlapper {other.id} "
+                    f"({other.start}–{other.end}, i {other.folder.parent}) i region {ruleset.region}; "
+                    "ret gyldig_fra/gyldig_til, så der kun er én aftale for hver dato",
+                    location=_where(ruleset, "gyldig_fra")))
+    return out
+
+
+def _where(ruleset: Ruleset, key: str) -> str:
+    if ruleset.header is not None:
+        return f"{ruleset.id}/{RULESET_FILE}:{ruleset.header.line((key,))}"
+    return f"{ruleset.id}/{RULESET_FILE}:1"
+
+
+# --- citations ------------------------------------------------------------------------
+
+class SourceTexts:
+    """The agreement texts a ``kilde`` points into, read as ``grep -n`` counts lines."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder if folder is not None and folder.is_dir() else None
+        self._lines: dict[str, list[str] | None] = {}
+
+    def lines(self, name: str) -> list[str] | None:
+        if name not in self._lines:
+            self._lines[name] = None
+            if self.folder is not None and _SOURCE_NAME.fullmatch(name) and (self.folder / name).is_file():
+                try:
+                    raw = read_regular_file(self.folder / name, self.folder, _MAX_SOURCE_BYTES)
+                except InvalidRuleset:
+                    raw = None
+                if raw is not None:
+                    # "\n" only: the seeds contain form feeds, which splitlines() would also split at.
+                    self._lines[name] = raw.decode("utf-8", errors="replace").split("\n")
+        return self._lines[name]
+
+
+def default_sources() -> Path | None:
+    """``$RAMMEAFTALE_KILDER`` or ``shared/seeds`` beside the project, if it is there."""
+    env = os.environ.get("RAMMEAFTALE_KILDER")
+    folder = Path(env) if env else DEFAULT_SOURCES
+    return folder if folder.is_dir() else None
+
+
+def citation_problems(engine: "Engine", sources: Path) -> list[InvalidRuleset]:
+    """Every ``kilde`` (and every file under ``kilder``) of every loaded ruleset, checked against ``sources``."""
+    texts = SourceTexts(sources)
+    out: list[InvalidRuleset] = []
+    for ruleset in sorted(engine.rulesets(), key=lambda r: r.id):
+        for doc in _documents(ruleset):
+            data = doc.data if isinstance(doc.data, dict) else {}
+            if doc.file.endswith("/" + RULESET_FILE):
+                for i, source in enumerate(data.get("kilder") or []):
+                    name = source.get("fil") if isinstance(source, dict) else None
+                    if isinstance(name, str) and texts.lines(name) is None:
+                        out.append(InvalidRuleset(
+                            f"kildefilen '{name}' findes ikke i {sources}; ret filnavnet under kilder "
+                            f"(filerne der: {_listing(sources)})", location=doc.where(("kilder", i, "fil"))))
+            for path, kilde in _citations(doc.data, ()):
+                problem = _citation_problem(kilde, texts)
+                if problem:
+                    out.append(InvalidRuleset(problem, location=doc.where(path)))
+    return out
+
+
+def _listing(folder: Path) -> str:
+    names = sorted(p.name for p in folder.glob("*.txt"))
+    return ", ".join(names[:8]) + (" …" if len(names) > 8 else "") if names else "ingen .txt-filer"
+
+
+def _citation_problem(kilde: str, texts: SourceTexts) -> str | None:
+    match = KILDE_PATTERN.match(kilde)
+    if not match:
+        return None                 # the compiler reports the form
+    lines = texts.lines(match["fil"])
+    if lines is None:
+        return f"kilde '{kilde}': filen {match['fil']} findes ikke blandt kildeteksterne"
+    start, end = int(match["fra"]), int(match["til"] or match["fra"])
+    if start < 1:
+        return f"kilde '{kilde}': linjenumre begynder ved 1"
+    if end > len(lines):
+        return (f"kilde '{kilde}' peger ud over filens sidste linje ({len(lines)}); "
+                f"ret linjenummeret (slå op med: grep -n 'ord fra teksten' {match['fil']})")
+    if not any(line.strip() for line in lines[start - 1:end]):
+        return f"kilde '{kilde}' peger kun på tomme linjer; ret linjenummeret"
+    return None
+
+
+def _documents(ruleset: Ruleset) -> Iterator[Document]:
+    folder = ruleset.folder
+    files = sorted(folder.glob("*.yaml")) + sorted((folder / EXAMPLES_DIR).glob("*.yaml"))
+    for path in files:
+        try:
+            yield load_file(path, f"{ruleset.id}/{path.relative_to(folder)}", root=folder)
+        except InvalidRuleset:
+            continue                # reported by the compiler or by 'test'
+
+
+def _citations(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "kilde" and isinstance(inner, str):
+                yield path + (key,), inner
+            else:
+                yield from _citations(inner, path + (key,))
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            yield from _citations(inner, path + (i,))
+
+
+# --- examples ----------------------------------------------------------------------------
+
+def missing_examples(engine: "Engine", only: str | None = None) -> list[tuple[Ruleset, str]]:
+    """(agreement, question) pairs the agreement answers with rules of its own but no example for.
+
+    The same rule as the project's test suite (``tests/test_examples.py``), so
+    ``rammeaftale test`` and CI agree.
+    """
+    from . import examples
+    covered = {(e.ruleset, e.question) for e in examples.discover(engine)}
+    return [(r, q) for r in engine.registry.agreements() if only in (None, r.id)
+            for q, rule in sorted(r.questions.items())
+            if rule.owner == r.id and (r.id, q) not in covered]
