@@ -170,6 +170,22 @@ def test_each_alternative_is_what_choosing_that_reading_answers(case, ruleset):
         assert chosen.output == {**result.output, **alternative.output}
 
 
+@given(cases(), st.sampled_from(RULESETS))
+def test_every_reading_that_changes_the_answer_is_listed(case, ruleset):
+    """The converse, and the check on the engine's shortcut: a reading whose value where the case
+    reached it equals the followed one is not re-run; choosing it must then change nothing."""
+    engine = shipped()
+    result = _answer(engine, case, ruleset)
+    if isinstance(result, str):
+        return
+    listed = {(a.point, a.reading) for a in result.alternatives}
+    for point in engine.ruleset(ruleset).questions["opsigelse"].points.values():
+        for reading in point.alternatives:
+            chosen = _answer(engine, case, ruleset, fortolkninger={point.id: reading.id})
+            differs = isinstance(chosen, str) or chosen.output != result.output
+            assert differs == ((point.id, reading.id) in listed), (point.id, reading.id)
+
+
 def test_cases_that_reach_no_reading_get_no_alternatives_key():
     result = shipped().evaluate("opsigelse", {"paragraf": "SEL-109", "opsigelsesdato": "2021-06-01",
                                               "udskrivningsdato": "2021-06-12"}, ruleset="syddanmark-2021")

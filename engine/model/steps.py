@@ -115,6 +115,18 @@ def evaluate(expr: Expression, ctx: Context, meta: Meta) -> Any:
 _SMALL = frozenset({Decimal, _dt.date, bool, type(None)})
 
 
+def _evaluate_in(expr: Expression, values: dict[str, Any], ctx: Context, meta: Meta) -> Any:
+    """:func:`evaluate` over ``values`` (the call's namespace or a probe's copy of it)."""
+    if values is ctx.values:
+        return evaluate(expr, ctx, meta)
+    saved = ctx.values
+    ctx.values = values
+    try:
+        return evaluate(expr, ctx, meta)
+    finally:
+        ctx.values = saved
+
+
 def _limit_error(meta: Meta, what: str) -> InvalidCase:
     return InvalidCase(f"reglen '{meta.id}' ({meta.where}, {meta.kilde}) overskred en grænse for "
                        f"beregningen: {what}", details={"regel": meta.id, "graense": what})
@@ -173,6 +185,8 @@ class Formula(Step):
             reading = self.point.pick(ctx)
             expr = reading.override
         result = evaluate(expr, ctx, self.meta)
+        if reading is not None:
+            self._probe(ctx, reading, result)
         ctx.values[self.meta.id] = result
         self.meta.warn(ctx)
         if ctx.trace is not None:
@@ -183,6 +197,26 @@ class Formula(Step):
                 notes.append(f"månedsregel: {ctx.month_rule}")
             ctx.record(TraceStep(self.meta.id, "formel", result, self.meta.kilde, self.meta.title,
                                  {n: ctx.values.get(n) for n in expr.names}, notes))
+
+
+    def _probe(self, ctx: Context, used: Any, result: Any) -> None:
+        """Mark the other readings that give this step the same value: they cannot change the answer.
+
+        Every step before this one ran the same way under any reading of this
+        point, so if another reading binds the same value here, the rest of
+        the evaluation is the same too, and re-running the case under it
+        (:meth:`rammeaftale.Engine.evaluate`) would only find what is known.
+        """
+        assert self.point is not None
+        for other in self.point.readings:
+            if other is used:
+                continue
+            try:
+                theirs = evaluate(other.override, ctx, self.meta)
+            except EngineError:
+                continue                       # it fails where ours did not: a difference, re-run it
+            if type(theirs) is type(result) and theirs == result:
+                ctx.moot.add((self.point.id, other.id))
 
 
 @dataclass
@@ -233,15 +267,15 @@ class Table(Step):
         if row is None:
             raise self._no_match(key)
         action, reading = self.actions[row.id], None
+        before: dict[str, Any] | None = None
         if self.row_points and row.id in self.row_points:
             reading = self.row_points[row.id].pick(ctx)
             action = reading.override
-        if action.requires:
-            _require(action.requires, ctx, action.meta)
+            before = dict(ctx.values)
+        self._apply(action, ctx.values, ctx)
         values = ctx.values
-        values.update(action.literals)
-        for name, expr in action.formulas.items():
-            values[name] = evaluate(expr, ctx, action.meta)
+        if before is not None:
+            self._probe(ctx, self.row_points[row.id], reading, before)
         values[self.rule_name] = row.id
         if action.meta.warnings or self.meta.warnings:
             action.meta.warn(ctx)
@@ -256,6 +290,29 @@ class Table(Step):
             ctx.record(TraceStep(f"{self.meta.id}/{row.id}", "tabel", {n: values[n] for n in self.outputs},
                                  action.meta.kilde, action.meta.title or self.meta.title, used, notes))
 
+    def _apply(self, action: RowAction, values: dict[str, Any], ctx: Context) -> None:
+        """Bind the row's outcome in ``values`` (the call's namespace, or a copy when probing)."""
+        if action.requires:
+            _require(action.requires, values, action.meta)
+        values.update(action.literals)
+        for name, expr in action.formulas.items():
+            values[name] = _evaluate_in(expr, values, ctx, action.meta)
+
+    def _probe(self, ctx: Context, point: Point, used: Any, before: dict[str, Any]) -> None:
+        """As :meth:`Formula._probe`, for a row: an outcome equal to ours cannot change the answer."""
+        ours = {n: ctx.values.get(n) for n in self.outputs}
+        for other in point.readings:
+            if other is used:
+                continue
+            theirs_values = dict(before)
+            try:
+                self._apply(other.override, theirs_values, ctx)
+            except EngineError:
+                continue
+            theirs = {n: theirs_values.get(n) for n in self.outputs}
+            if all(type(theirs[n]) is type(ours[n]) and theirs[n] == ours[n] for n in self.outputs):
+                ctx.moot.add((point.id, other.id))
+
     def _no_match(self, key: Sequence[Any]) -> EngineError:
         described = ", ".join(f"{c}={v}" for c, v in zip(self.conditions.columns, key))
         field_ = (self.no_match or {}).get("felt")
@@ -263,9 +320,9 @@ class Table(Step):
         return no_match(self.no_match, self.meta.id, described, known)
 
 
-def _require(names: Sequence[str], ctx: Context, meta: Meta) -> None:
+def _require(names: Sequence[str], values: Mapping[str, Any], meta: Meta) -> None:
     for name in names:
-        if ctx.values.get(name) is None:
+        if values.get(name) is None:
             raise InvalidCase(f"feltet '{name}' skal angives i denne situation: reglen '{meta.id}' "
                               f"({meta.kilde}) bygger på det", path=name)
 
@@ -275,7 +332,7 @@ class Require(Step):
     names: tuple[str, ...] = ()
 
     def execute(self, ctx: Context) -> None:
-        _require(self.names, ctx, self.meta)
+        _require(self.names, ctx.values, self.meta)
         if ctx.trace is not None:
             ctx.record(TraceStep(self.meta.id, "kraev", True, self.meta.kilde, self.meta.title,
                                  {n: ctx.values.get(n) for n in self.names}))

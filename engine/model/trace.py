@@ -96,7 +96,7 @@ class Context:
     is what makes one compiled ruleset safe to evaluate from many threads.
     """
 
-    __slots__ = ("weight", "values", "case", "trace", "warnings", "month_rule", "deadline", "readings", "touched")
+    __slots__ = ("moot", "weight", "values", "case", "trace", "warnings", "month_rule", "deadline", "readings", "touched")
 
     def __init__(self, values: dict[str, Any], month_rule: str, trace: bool,
                  case: Mapping[str, Any] | None = None, deadline: float = float("inf"),
@@ -108,6 +108,9 @@ class Context:
         self.warnings: list[ResultWarning] = []
         self.deadline = deadline        # time.monotonic() after which the evaluation stops
         self.weight = 0                 # what the computed values weigh so far (see formula.expr.check_size)
+        #: (point id, reading id) pairs whose reading gave the same value where the case reached the point,
+        #: so re-running the case under it cannot change the answer (see model.steps.Formula._probe)
+        self.moot: set[tuple[str, str]] = set()
         self.readings = readings or _NO_READINGS   # point id -> reading id the caller chose
         self.touched: list[Any] = []    # the points (model.readings.Point) the case reached, in order
 

@@ -152,8 +152,8 @@ class Engine:
             deadline = monotonic() + self.limits.seconds
             raw, ctx = rule.run(values, trace, readings=readings, deadline=deadline)
             output = typed_output(spec.outputs, raw, rule.meta.where)
-            alternatives = (_alternatives(rule, spec.outputs, values, readings, ctx.touched, output, deadline)
-                            if ctx.touched else [])
+            alternatives = (_alternatives(rule, spec.outputs, values, readings, ctx.touched, output, deadline,
+                                          ctx.moot) if ctx.touched else [])
         warnings = list(chosen.status_warnings) + ctx.warnings
         if ctx.touched:
             warnings += _reading_warnings(ctx.touched, readings, alternatives, output)
@@ -240,14 +240,18 @@ def _check_readings(chosen: Mapping[str, str] | None, ruleset: Ruleset, rule: Ru
 
 def _alternatives(rule: RuleQuestion, fields: Mapping[str, Any], values: Mapping[str, Any],
                   readings: Mapping[str, str], touched: Sequence[Point], output: Mapping[str, Any],
-                  deadline: float) -> list[Alternative]:
-    """The case again under each other reading of each point it reached, one at a time; keep what differs."""
+                  deadline: float, moot: set[tuple[str, str]] = frozenset()) -> list[Alternative]:  # type: ignore[assignment]
+    """The case again under each other reading of each point it reached, one at a time; keep what differs.
+
+    A reading in ``moot`` gave the same value where the case reached its
+    point, so the rest of the evaluation would be the same: it is not re-run.
+    """
     out: list[Alternative] = []
     mine = {k: dump(v) for k, v in output.items()}
     for point in touched:
         used = readings.get(point.id, point.followed.id)
         for reading in point.readings:
-            if reading.id == used:
+            if reading.id == used or (point.id, reading.id) in moot:
                 continue
             other = dict(readings)
             if reading.followed:
