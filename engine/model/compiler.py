@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+from collections import Counter
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,8 @@ from .tables import Cell, Conditions, Row, parse_cell
 from ..load.yamlload import Document, load_file
 
 RULESET_FILE = "regelsaet.yaml"
+#: Overlapping rows reported per table: the first ones say what to fix; 500,000 lines would not.
+MAX_OVERLAPS_REPORTED = 20
 EXAMPLES_DIR = "eksempler"
 KILDE_PATTERN = re.compile(r"^(?P<fil>[^\s:]+\.txt):(?P<fra>\d+)(?:-(?P<til>\d+))?(?:[\s,;·–-]+(?P<ref>.+))?$")
 _RESERVED = {"true", "false", "none"}
@@ -519,11 +522,12 @@ def _conditions(columns: list[str], rows: list[dict[str, Any]], policy: str, sco
             cells.append(_cell(row["naar"].get(column, "-"), column, scope, here + (column,)))
         parsed.append(Row(str(row["id"]), tuple(cells)))
     ids = [row.id for row in parsed]
-    for dup in {i for i in ids if ids.count(i) > 1}:
+    counts = Counter(ids)
+    for dup in sorted(i for i, n in counts.items() if n > 1):
         scope.fail(path, f"regel-id '{dup}' står flere gange i samme tabel")
     conditions = Conditions(columns, parsed, policy)
     if policy == "unik":
-        for a, b in conditions.overlapping_pairs():
+        for a, b in conditions.overlapping_pairs(most=MAX_OVERLAPS_REPORTED):
             index = ids.index(b.id)
             scope.fail(path + (row_key, index), f"reglerne '{a.id}' og '{b.id}' kan begge gælde for samme sag, "
                                                 f"men hitpolitikken er 'unik' (gør betingelserne udelukkende, "

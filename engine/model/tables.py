@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
 from itertools import combinations
 from typing import Any, Mapping, Sequence
 
@@ -187,16 +186,62 @@ class Conditions:
         self.columns = tuple(columns)
         self.rows = tuple(rows)
         self.policy = policy
+        # Per row only the cells that restrict something ("-" cells are skipped).
+        self._plan = tuple((row, tuple((i, c) for i, c in enumerate(row.cells) if not c.is_any))
+                           for row in self.rows)
+        self._key, self._index, self._open = _index(self.rows, len(self.columns))
 
-    def overlapping_pairs(self) -> list[tuple[Row, Row]]:
-        """Pairs of rows that some input could match both of."""
-        return [(a, b) for a, b in combinations(self.rows, 2)
-                if all(x.overlaps(y) for x, y in zip(a.cells, b.cells))]
+    def overlapping_pairs(self, most: int | None = None) -> list[tuple[Row, Row]]:
+        """Pairs of rows that some input could match both of (at most ``most``), in row order.
+
+        Rows are first split by the column that names values in the most
+        rows (:func:`_index`): two rows whose cells there share no value —
+        or, for paragraphs, no law paragraph — cannot overlap, so only rows
+        in the same group (or with an open cell there) are compared.  A
+        10,000-row table of distinct values is then linear, not 50 million
+        comparisons.
+        """
+        found: list[tuple[Row, Row]] = []
+        if self._key is None:
+            groups: list[list[int]] = [list(range(len(self.rows)))]
+        else:
+            groups = [sorted(set(members) | set(self._open)) for members in self._groups().values()] or []
+            if not groups or self._open:
+                groups.append(list(self._open))
+        seen: set[tuple[int, int]] = set()
+        groups.sort(key=lambda members: members[:1])        # report in row order, as a full scan would
+        for members in groups:
+            for x, y in combinations(members, 2):
+                if (x, y) in seen:
+                    continue
+                seen.add((x, y))
+                a, b = self.rows[x], self.rows[y]
+                if all(c.overlaps(d) for c, d in zip(a.cells, b.cells)):
+                    found.append((a, b))
+                    if most is not None and len(found) >= most:
+                        return found
+        return found
+
+    def _groups(self) -> dict[Any, list[int]]:
+        """Rows by the value (or law paragraph, for hierarchy cells) they name in the index column."""
+        groups: dict[Any, list[int]] = {}
+        for position, row in enumerate(self.rows):
+            cell = row.cells[self._key]
+            for value in (cell.values or ()):
+                groups.setdefault(_family(value), []).append(position)
+            for root in (cell.roots or ()):
+                groups.setdefault(_family(root), []).append(position)
+        return {key: sorted(set(members)) for key, members in groups.items()}
 
     def match(self, values: Sequence[Any]) -> Row | None:
         """The matching row (first one under ``foerste``), or None."""
         normalised = [v if isinstance(v, (str, bool)) or v is None else _normalise(v) for v in values]
-        for row, tests in self._plan:
+        plan = self._plan
+        if self._key is not None:
+            candidates = self._candidates(normalised[self._key])
+            if candidates is not None:
+                plan = tuple(self._plan[i] for i in candidates)
+        for row, tests in plan:
             for index, cell in tests:
                 if not cell.matches(normalised[index]):
                     break
@@ -204,10 +249,19 @@ class Conditions:
                 return row
         return None
 
-    @cached_property
-    def _plan(self) -> tuple[tuple[Row, tuple[tuple[int, Cell], ...]], ...]:
-        """Per row only the cells that restrict something ("-" cells are skipped)."""
-        return tuple((row, tuple((i, c) for i, c in enumerate(row.cells) if not c.is_any)) for row in self.rows)
+    def _candidates(self, value: Any) -> list[int] | None:
+        """Positions of the rows that can match ``value`` in the index column, in row order (None: all)."""
+        if value is None or value.__hash__ is None:
+            return None
+        hits = self._index.get(("=", value), ())
+        if isinstance(value, str) and _SEPARATOR in value:
+            for ancestor in ancestors(value):
+                more = self._index.get(("<", ancestor))
+                if more:
+                    hits = (*hits, *more)
+        if self._open:
+            hits = (*hits, *self._open)
+        return sorted(set(hits)) if len(hits) > 1 else list(hits)
 
     def known_values(self, column: str) -> list[str]:
         """Values named for ``column`` in any row (for 'kendte værdier' messages)."""
@@ -220,3 +274,41 @@ class Conditions:
             if cell.roots is not None:
                 found.update(f"{r} (med underpunkter)" for r in cell.roots)
         return sorted(found)
+
+
+def _index(rows: Sequence[Row], width: int) -> tuple[int | None, dict[tuple[str, Any], tuple[int, ...]], tuple[int, ...]]:
+    """(column, value -> row positions, rows open in that column) for the column naming values in the most rows.
+
+    ``("=", value)`` keys rows whose cell lists the value; ``("<", root)`` keys
+    rows whose hierarchy cell names the root; rows with an interval or "-"
+    there are "open" and always candidates.  Matching then checks only the
+    candidates, in row order, so a hit policy means the same as a full scan.
+    """
+    best, best_count = None, 1
+    for column in range(width):
+        count = sum(1 for row in rows if row.cells[column].values is not None or row.cells[column].roots is not None)
+        if count > best_count:
+            best, best_count = column, count
+    if best is None:
+        return None, {}, ()
+    index: dict[tuple[str, Any], list[int]] = {}
+    open_rows: list[int] = []
+    for position, row in enumerate(rows):
+        cell = row.cells[best]
+        if cell.values is not None:
+            for value in cell.values:
+                index.setdefault(("=", value), []).append(position)
+        elif cell.roots is not None:
+            for root in cell.roots:
+                index.setdefault(("<", root), []).append(position)
+        else:
+            open_rows.append(position)
+    return best, {key: tuple(positions) for key, positions in index.items()}, tuple(open_rows)
+
+
+def _family(value: Any) -> Any:
+    """What two index values must share to possibly overlap: the law paragraph of a paragraph
+    (``SEL-66-1-6`` → ``SEL-66``: a hierarchy cell reaches only its own descendants), else the value."""
+    if isinstance(value, str) and _SEPARATOR in value:
+        return _SEPARATOR.join(value.split(_SEPARATOR)[:2])
+    return value
