@@ -277,18 +277,28 @@ class Conditions:
 
 
 def _index(rows: Sequence[Row], width: int) -> tuple[int | None, dict[tuple[str, Any], tuple[int, ...]], tuple[int, ...]]:
-    """(column, value -> row positions, rows open in that column) for the column naming values in the most rows.
+    """(column, value -> row positions, rows open in that column) for the most selective column.
 
     ``("=", value)`` keys rows whose cell lists the value; ``("<", root)`` keys
     rows whose hierarchy cell names the root; rows with an interval or "-"
     there are "open" and always candidates.  Matching then checks only the
     candidates, in row order, so a hit policy means the same as a full scan.
     """
-    best, best_count = None, 1
+    best, best_score = None, 1.0
     for column in range(width):
-        count = sum(1 for row in rows if row.cells[column].values is not None or row.cells[column].roots is not None)
-        if count > best_count:
-            best, best_count = column, count
+        keys: set[Any] = set()
+        open_count = 0
+        for row in rows:
+            cell = row.cells[column]
+            if cell.values is not None:
+                keys.update(("=", v) for v in cell.values)
+            elif cell.roots is not None:
+                keys.update(("<", r) for r in cell.roots)
+            else:
+                open_count += 1
+        score = len(keys) / (1 + open_count)          # most selective: many keys, few rows open to all
+        if score > best_score:
+            best, best_score = column, score
     if best is None:
         return None, {}, ()
     index: dict[tuple[str, Any], list[int]] = {}
