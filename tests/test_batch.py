@@ -166,6 +166,47 @@ def test_an_oversize_jsonl_row_is_one_error_and_the_run_goes_on(root: Path, tmp_
     assert "for stor" in out[1]["error"]["message"] and out[1]["error"]["line"] == 2
 
 
+def test_a_refused_jsonl_row_keeps_its_id_as_written(root: Path) -> None:
+    """Red team: rows refused before evaluation (no ruleset/region, an unknown key, NaN, not UTF-8)
+    came out with ``"id": null``; the id is read from the raw row whenever it can be."""
+    case = json.dumps(GOOD["case"])
+    lines = ['{"id": "missing-ruleset", "case": %s}' % case,
+             '{"id": "unknown-key", "ruleset": "t-2021", "case": %s, "extra": 1}' % case,
+             '{"id": 17, "ruleset": "t-2021", "case": {"udgift": NaN, "befolkning": {"A": 1}}}',
+             '{"id": {"sag": [1.50, "a"]}, "ruleset": "t-2021", "case": {"befolkning": {"A": 1, "A": 2}}}',
+             '{"id": "to", "id": "gange", "ruleset": "t-2021", "case": %s}' % case,
+             '{"id": NaN, "ruleset": "t-2021", "case": %s}' % case,
+             '[1, 2]', '{"id": "afkortet", "ruleset": ']
+    items = _items(lines) + [(9, "error", ("linje 9 er ikke UTF-8", "latin1"))]
+    out = list(batch.run("objektiv_finansiering", items, engine=Engine.from_path(root)))
+    assert all(o["error"]["kind"] == "invalid_case" for o in out)
+    assert [o["id"] for o in out] == ["missing-ruleset", "unknown-key", 17, {"sag": [Decimal("1.50"), "a"]},
+                                      None, None, None, None, "latin1"]
+
+
+def test_a_jsonl_row_that_is_not_utf8_keeps_its_id(root: Path) -> None:
+    raw = b'{"id": "latin1", "ruleset": "t-2021", "x": "\xe6"}\n{"id": "\xe6"}\n'
+    import io
+    items = list(batch.read_items(io.BytesIO(raw), False, "objektiv_finansiering"))
+    out = list(batch.run("objektiv_finansiering", items, engine=Engine.from_path(root)))
+    assert [o["id"] for o in out] == ["latin1", None]
+    assert "UTF-8" in out[0]["error"]["message"]
+
+
+def test_a_refused_csv_row_keeps_its_id(root: Path, tmp_path: Path) -> None:
+    """Red team: a CSV row with too many or too few fields, or an oversized field, lost its id."""
+    huge = "x" * (csv.field_size_limit() + 10)
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(f'id,ruleset,fakturadato\nmange,t-2021,2021-01-31,ekstra\nfaa,t-2021\n'
+                   f'stor,t-2021,"{huge}"\n"{huge}",t-2021,2021-01-31\n"aaben,t-2021,2021-01-31\n'
+                   f'"citeret ""id"", ja",t-2021,2021-01-31,x\nok,t-2021,2021-01-31\n', "utf-8")
+    done = _run_cli(root, "afregning", "--input", str(src), "--output", str(dst), "--workers", "1")
+    assert b"Traceback" not in done.stderr
+    rows = _csv_rows(dst)
+    assert [r["error_kind"] for r in rows] == ["invalid_case"] * 6 + [""]
+    assert [r["id"] for r in rows] == ["mange", "faa", "stor", "", "", 'citeret "id", ja', "ok"]
+
+
 # --- B2: CSV records: oversize fields, unbalanced quotes, truthful counts ---------------------------
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:
