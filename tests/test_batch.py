@@ -184,6 +184,15 @@ def test_a_refused_jsonl_row_keeps_its_id_as_written(root: Path) -> None:
                                       None, None, None, None, "latin1"]
 
 
+def test_a_row_whose_ruleset_and_region_disagree_is_its_error(root: Path) -> None:
+    """Red team: a row {"ruleset": "sjaelland-2021", "region": "syddanmark", …} was answered from the ruleset."""
+    rows = [json.dumps(GOOD | {"id": "x", "region": "syddanmark", "dato": "2099-01-01"}),
+            json.dumps(GOOD | {"id": "y", "region": "Test", "dato": "2021-06-01"})]
+    out = list(batch.run("objektiv_finansiering", _items(rows), engine=Engine.from_path(root)))
+    assert out[0]["id"] == "x" and out[0]["error"]["kind"] == "invalid_case" and out[0]["error"]["path"] == "region"
+    assert out[1]["id"] == "y" and out[1]["ruleset"] == "t-2021"
+
+
 def test_a_jsonl_row_that_is_not_utf8_keeps_its_id(root: Path) -> None:
     raw = b'{"id": "latin1", "ruleset": "t-2021", "x": "\xe6"}\n{"id": "\xe6"}\n'
     import io

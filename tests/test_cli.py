@@ -36,6 +36,17 @@ def test_evaluate_text_is_danish_with_amounts_in_kroner(tmp_path):
     assert "Sådan er resultatet fundet" in proc.stdout and "kilde: 000_39f1ac2052c65da9.txt" in proc.stdout
 
 
+def test_evaluate_with_a_ruleset_and_a_region_that_disagree_is_invalid_case(tmp_path):
+    """Red team: --ruleset syddanmark-2021 --region sjaelland answered from Syddanmark without a word."""
+    path = tmp_path / "s30.json"
+    path.write_text(json.dumps({"paragraf": "SEL § 108", "opsigelsesdato": "2030-01-14"}))
+    proc = run("evaluate", "opsigelse", "--case", str(path), "--ruleset", "syddanmark-2021", "--region", "sjaelland",
+               "--date", "2030-01-01", "--json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    error = json.loads(proc.stdout)["error"]
+    assert error["kind"] == "invalid_case" and error["path"] == "region"
+
+
 def test_error_json_has_kind_message_path_and_nonzero_exit():
     proc = run("evaluate", "opsigelse", "--case", "-", "--ruleset", "syddanmark-2021", "--json",
                stdin=json.dumps({"paragraf": "SEL-108", "opsigelsesdato": "2021-02-30"}))
