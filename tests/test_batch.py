@@ -305,6 +305,40 @@ def test_a_killed_run_leaves_no_file_that_looks_complete(root: Path, tmp_path: P
     assert dst.read_text("utf-8") == "gammelt resultat\n"          # the old file, not half a new one
 
 
+@pytest.mark.parametrize("signum, code", [("SIGINT", 130), ("SIGINT", 130), ("SIGINT", 130), ("SIGTERM", 143)])
+def test_ctrl_c_or_sigterm_to_the_process_group_ends_a_pooled_batch_cleanly(tmp_path: Path, signum: str,
+                                                                           code: int) -> None:
+    """Red team: Ctrl-C (SIGINT to the whole process group) during ``--workers 2`` hung in 3 of 5 tries in
+    ``pool.terminate()``, left the hidden ``.tmp`` file and printed the workers' KeyboardInterrupt tracebacks.
+    SIGTERM (timeout, systemd) must clean up too."""
+    import os
+    import signal
+    import time
+    src, dst = tmp_path / "big.jsonl", tmp_path / "t.jsonl"
+    row = json.dumps({"ruleset": "syddanmark-2021", "case": {"paragraf": "SEL § 108", "opsigelsesdato": "2021-01-14"}})
+    with src.open("w", encoding="utf-8") as out:
+        out.writelines(f'{{"id": {i}, {row[1:]}\n' for i in range(300_000))
+    proc = subprocess.Popen([sys.executable, "-m", "rammeaftale", "batch", "opsigelse", "--input", str(src),
+                             "--output", str(dst), "--workers", "2"], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".t.jsonl.*.tmp")) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.5)                                      # well into the run: chunks in flight in both workers
+        assert proc.poll() is None, "the batch ended before it could be interrupted"
+        os.killpg(proc.pid, getattr(signal, signum))         # what a terminal's Ctrl-C (or timeout) does
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    text = err.decode("utf-8", "replace")
+    assert proc.returncode == code, text
+    assert "batch afbrudt" in text and "Traceback" not in text and "KeyboardInterrupt" not in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl"]
+
+
 # --- B4: CSV output is safe to open in a spreadsheet -------------------------------------------------
 
 @pytest.mark.parametrize("text, expected", [

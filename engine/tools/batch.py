@@ -32,6 +32,8 @@ import io
 import json
 import multiprocessing
 import re
+import signal
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -50,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CHUNK = 200          # rows per task sent to a worker
 WINDOW = 4           # chunks in flight per worker
+END_SECONDS = 2      # how long ending a pool may take before its workers are killed
 ROUTING = ("id", "ruleset", "region", "dato")
 TRUE, FALSE = {"true", "ja", "1"}, {"false", "nej", "0"}
 NUMERIC = ("beloeb", "decimal", "heltal")
@@ -277,6 +280,12 @@ _PROCESS_WORKER: list[_Worker] = []
 
 
 def _init_process(paths: Sequence[str] | None, plugins: bool, question: str, csv_output: bool | None) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides what it means and ends the pool.
+    # A worker stopped by it mid-read could die holding the task queue's lock, and
+    # ``Pool.terminate()`` then waits for that lock forever.  SIGTERM (what terminate sends)
+    # ends a worker at once, whatever handler the parent had when it forked.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _PROCESS_WORKER[:] = [_Worker.build(paths, plugins, question, csv_output)]
 
 
@@ -327,8 +336,14 @@ def _inline(question: str, items: Iterable[Item], paths: Sequence[str] | None, e
 def _pooled(question: str, items: Iterable[Item], paths: Sequence[str] | None, workers: int,
             chunk: int, csv_output: bool | None, plugins: bool) -> Iterator[Any]:
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    pool = context.Pool(workers, initializer=_init_process,
-                        initargs=(list(paths) if paths else None, plugins, question, csv_output))
+    main = threading.current_thread() is threading.main_thread()    # only there may signals be changed
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None   # forked workers start ignoring it
+    try:
+        pool = context.Pool(workers, initializer=_init_process,
+                            initargs=(list(paths) if paths else None, plugins, question, csv_output))
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, before)
     pending: deque[tuple[Any, list[Item]]] = deque()
     formatter = None if csv_output is None else Formatter(question, csv_output)
     try:
@@ -339,13 +354,37 @@ def _pooled(question: str, items: Iterable[Item], paths: Sequence[str] | None, w
         while pending:
             yield from _collect(*pending.popleft(), formatter)
     finally:
-        pool.terminate()
-        pool.join()
+        _end(pool)
+
+
+def _end(pool: Any) -> None:
+    """Terminate ``pool`` and wait for it — within :data:`END_SECONDS`, whatever happened to its workers.
+
+    ``Pool.terminate()`` first takes the task queue's lock; a worker that was
+    killed while holding it (SIGTERM sent to the whole process group by
+    ``timeout``, systemd or a shell) would make that wait forever.  So it runs
+    in a helper thread, and if it has not finished in time the workers are
+    killed and the parent goes on (the stuck helper is a daemon thread).
+    """
+    ender = threading.Thread(target=lambda: (pool.terminate(), pool.join()), name="batch-pool-end", daemon=True)
+    ender.start()
+    ender.join(END_SECONDS)
+    if ender.is_alive():
+        for worker in list(getattr(pool, "_pool", [])):
+            try:
+                worker.kill()
+                worker.join(1)
+            except (OSError, ValueError, AssertionError):
+                pass
 
 
 def _collect(pending: Any, block: list[Item], formatter: "Formatter | None") -> list[Any]:
     """A chunk's lines; if the worker failed, one error line per row of the chunk (the run goes on)."""
     try:
+        # Wait in slices: a signal for this process (SIGTERM from timeout/systemd) may be delivered to
+        # one of the pool's threads, and Python acts on it only when the main thread runs again.
+        while not pending.ready():
+            pending.wait(0.25)
         return pending.get()
     except Exception as exc:  # noqa: BLE001 - a lost chunk must still answer every row
         lines = [error_line(item[0], f"intern fejl i arbejdsprocessen: {type(exc).__name__}: {exc}")
