@@ -107,7 +107,9 @@ def evaluate(expr: Expression, ctx: Context, meta: Meta) -> Any:
         raise InvalidCase(
             f"reglen '{meta.id}' ({meta.where}, {meta.kilde}) kunne ikke beregnes med sagens værdier: "
             f"{_explain(exc)}" + (f" [{used}]" if used else ""),
-            path=fields[0] if len(fields) == 1 else None,
+            # Only a formula that reads nothing but that one field can blame it: one that also reads a
+            # parameter or an earlier result may have failed on that value, not on the kommune's data.
+            path=fields[0] if len(fields) == 1 and len(expr.names) == 1 else None,
             details={"regel": meta.id, "felter": fields}) from None
 
 
