@@ -85,3 +85,20 @@ def test_list_and_test_commands():
     assert any(r["id"] == "syddanmark-2021" and r["status"] == "udkast" for r in listed)
     proc = run("test")
     assert proc.returncode == 0 and " passed, 0 failed" in proc.stdout
+
+
+def test_a_closed_pipe_on_stdout_ends_quietly(tmp_path):
+    """Red team: `rammeaftale evaluate … --json | head -c 100` ended in a BrokenPipeError traceback."""
+    case = {"driftsherre": "Vejle", "driftsherre_type": "kommune", "organisering": "selvstaendigt",
+            "beslutningsdato": "2021-05-01", "budget": "20000000", "aarsresultat": "-4000000",
+            "overfoert_resultat": "-1000000", "omsaetning": {"Vejle": {"2019": "330000"}, "Odense": {"2020": "670000"}}}
+    path = tmp_path / "luk.json"
+    path.write_text(json.dumps(case))
+    for args in (["evaluate", "lukning", "--json", "--region", "syddanmark", "--case", str(path)],
+                 ["evaluate", "lukning", "--region", "syddanmark", "--case", str(path)], ["list"]):
+        proc = subprocess.Popen([sys.executable, "-m", "rammeaftale", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        proc.stdout.close()                      # the reader is gone before a byte is written (as head -c exits)
+        _, err = proc.communicate(timeout=120)
+        assert b"Traceback" not in err and b"BrokenPipe" not in err and b"Exception ignored" not in err, err
+        assert proc.returncode == 141
