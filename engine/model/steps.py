@@ -132,7 +132,18 @@ def _explain(exc: Exception) -> str:
         return "division med nul"
     if isinstance(exc, KeyError):
         return f"nøglen {exc} findes ikke"
-    return str(exc) or type(exc).__name__
+    if isinstance(exc, decimal.Overflow):        # str() is "[<class 'decimal.Overflow'>]"
+        return "et tal blev for stort (over 1e999, motorens grænse)"
+    if isinstance(exc, decimal.Underflow):
+        return "et tal blev for tæt på nul (under 1e-999, motorens grænse)"
+    if isinstance(exc, decimal.InvalidOperation):
+        return "regnestykket er ikke defineret for disse værdier"
+    if isinstance(exc, decimal.DecimalException):
+        return "regnestykket kunne ikke udføres med motorens præcision"
+    text = str(exc)
+    if "Exceeds the limit" in text and "digits" in text:
+        return "et helt tal fik over 4300 cifre"
+    return text or type(exc).__name__
 
 
 @dataclass
