@@ -102,3 +102,22 @@ def test_a_closed_pipe_on_stdout_ends_quietly(tmp_path):
         _, err = proc.communicate(timeout=120)
         assert b"Traceback" not in err and b"BrokenPipe" not in err and b"Exception ignored" not in err, err
         assert proc.returncode == 141
+
+
+def test_validate_reads_the_examples_folder_as_test_does(tmp_path):
+    """Red team: a FIFO, a /dev/zero symlink or a schema-invalid file in eksempler/ still gave OK
+    from `validate` (only `rammeaftale test` caught it). Each is now an error with file:line."""
+    import os
+    import shutil
+    from pathlib import Path
+    folder = tmp_path / "syddanmark-2021"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "rulesets" / "syddanmark-2021", folder)
+    examples = folder / "eksempler"
+    os.mkfifo(examples / "roer.yaml")
+    (examples / "nul.yaml").symlink_to("/dev/zero")
+    (examples / "skema.yaml").write_text("eksempler:\n  - navn: x\n    ukendt: 1\n", "utf-8")
+    proc = run("validate", str(folder), "--json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    locations = {e["location"] for e in json.loads(proc.stdout)["errors"]}
+    assert {"syddanmark-2021/eksempler/roer.yaml:1", "syddanmark-2021/eksempler/nul.yaml:1",
+            "syddanmark-2021/eksempler/skema.yaml:3"} <= locations, locations
