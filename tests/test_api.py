@@ -41,6 +41,42 @@ def test_region_and_case_date_choose_the_ruleset():
     assert res.ruleset == "syddanmark-2021"
 
 
+NOTICE = {"paragraf": "SEL § 108", "opsigelsesdato": "2030-01-14"}
+
+
+@pytest.mark.parametrize("region", ["sjaelland", "Region Sjælland", "nordjylland", "atlantis"])
+def test_a_ruleset_and_a_region_that_disagree_are_refused(region):
+    """Red team: ruleset=syddanmark-2021 with region=sjaelland answered from Syddanmark, silently."""
+    with pytest.raises(InvalidCase) as info:
+        ENGINE.evaluate("opsigelse", NOTICE, ruleset="syddanmark-2021", region=region, dato="2030-01-01")
+    assert info.value.path == "region" and "syddanmark-2021" in str(info.value)
+
+
+@pytest.mark.parametrize("region", ["syddanmark", "Region Syddanmark", " SYDDANMARK "])
+def test_a_ruleset_with_its_own_region_spelled_any_way_is_answered(region):
+    res = ENGINE.evaluate("opsigelse", NOTICE, ruleset="syddanmark-2021", region=region, dato="2021-05-01")
+    assert res.ruleset == "syddanmark-2021"
+
+
+def test_the_explicit_dato_is_the_date_the_period_warning_checks():
+    inside = ENGINE.evaluate("opsigelse", NOTICE, ruleset="syddanmark-2021", dato="2021-05-01")
+    assert not any(w.art == "periode" for w in inside.warnings)        # the case's 2030 date is not used
+    outside = ENGINE.evaluate("opsigelse", NOTICE | {"opsigelsesdato": "2021-01-14"}, ruleset="syddanmark-2021",
+                              dato="2030-01-01")
+    assert any(w.art == "periode" and "2030-01-01" in w for w in outside.warnings)
+
+
+@pytest.mark.parametrize("dato", [dt.datetime(2021, 5, 1, 23, 0), dt.datetime(2021, 5, 1), "20210501",
+                                  "2021-05-01T00:00", ["2021-05-01"]])
+@pytest.mark.parametrize("how", [{"region": "syddanmark"}, {"ruleset": "syddanmark-2021"},
+                                 {"ruleset": "nationale-regler"}])
+def test_a_dato_that_is_not_a_plain_date_is_invalid_case(dato, how):
+    """Red team: a datetime raised a raw TypeError; like a case's date fields, it is refused."""
+    with pytest.raises(InvalidCase) as info:
+        ENGINE.evaluate("opsigelse", NOTICE, dato=dato, **how)
+    assert info.value.path == "dato"
+
+
 def test_no_ruleset_lists_what_exists():
     with pytest.raises(NoRuleset) as info:
         ENGINE.evaluate("lukning", CLOSURE, region="syddanmark", dato="1999-01-01")

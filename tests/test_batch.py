@@ -166,6 +166,56 @@ def test_an_oversize_jsonl_row_is_one_error_and_the_run_goes_on(root: Path, tmp_
     assert "for stor" in out[1]["error"]["message"] and out[1]["error"]["line"] == 2
 
 
+def test_a_refused_jsonl_row_keeps_its_id_as_written(root: Path) -> None:
+    """Red team: rows refused before evaluation (no ruleset/region, an unknown key, NaN, not UTF-8)
+    came out with ``"id": null``; the id is read from the raw row whenever it can be."""
+    case = json.dumps(GOOD["case"])
+    lines = ['{"id": "missing-ruleset", "case": %s}' % case,
+             '{"id": "unknown-key", "ruleset": "t-2021", "case": %s, "extra": 1}' % case,
+             '{"id": 17, "ruleset": "t-2021", "case": {"udgift": NaN, "befolkning": {"A": 1}}}',
+             '{"id": {"sag": [1.50, "a"]}, "ruleset": "t-2021", "case": {"befolkning": {"A": 1, "A": 2}}}',
+             '{"id": "to", "id": "gange", "ruleset": "t-2021", "case": %s}' % case,
+             '{"id": NaN, "ruleset": "t-2021", "case": %s}' % case,
+             '[1, 2]', '{"id": "afkortet", "ruleset": ']
+    items = _items(lines) + [(9, "error", ("linje 9 er ikke UTF-8", "latin1"))]
+    out = list(batch.run("objektiv_finansiering", items, engine=Engine.from_path(root)))
+    assert all(o["error"]["kind"] == "invalid_case" for o in out)
+    assert [o["id"] for o in out] == ["missing-ruleset", "unknown-key", 17, {"sag": [Decimal("1.50"), "a"]},
+                                      None, None, None, None, "latin1"]
+
+
+def test_a_row_whose_ruleset_and_region_disagree_is_its_error(root: Path) -> None:
+    """Red team: a row {"ruleset": "sjaelland-2021", "region": "syddanmark", …} was answered from the ruleset."""
+    rows = [json.dumps(GOOD | {"id": "x", "region": "syddanmark", "dato": "2099-01-01"}),
+            json.dumps(GOOD | {"id": "y", "region": "Test", "dato": "2021-06-01"})]
+    out = list(batch.run("objektiv_finansiering", _items(rows), engine=Engine.from_path(root)))
+    assert out[0]["id"] == "x" and out[0]["error"]["kind"] == "invalid_case" and out[0]["error"]["path"] == "region"
+    assert out[1]["id"] == "y" and out[1]["ruleset"] == "t-2021"
+
+
+def test_a_jsonl_row_that_is_not_utf8_keeps_its_id(root: Path) -> None:
+    raw = b'{"id": "latin1", "ruleset": "t-2021", "x": "\xe6"}\n{"id": "\xe6"}\n'
+    import io
+    items = list(batch.read_items(io.BytesIO(raw), False, "objektiv_finansiering"))
+    out = list(batch.run("objektiv_finansiering", items, engine=Engine.from_path(root)))
+    assert [o["id"] for o in out] == ["latin1", None]
+    assert "UTF-8" in out[0]["error"]["message"]
+
+
+def test_a_refused_csv_row_keeps_its_id(root: Path, tmp_path: Path) -> None:
+    """Red team: a CSV row with too many or too few fields, or an oversized field, lost its id."""
+    huge = "x" * (csv.field_size_limit() + 10)
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(f'id,ruleset,fakturadato\nmange,t-2021,2021-01-31,ekstra\nfaa,t-2021\n'
+                   f'stor,t-2021,"{huge}"\n"{huge}",t-2021,2021-01-31\n"aaben,t-2021,2021-01-31\n'
+                   f'"citeret ""id"", ja",t-2021,2021-01-31,x\nok,t-2021,2021-01-31\n', "utf-8")
+    done = _run_cli(root, "afregning", "--input", str(src), "--output", str(dst), "--workers", "1")
+    assert b"Traceback" not in done.stderr
+    rows = _csv_rows(dst)
+    assert [r["error_kind"] for r in rows] == ["invalid_case"] * 6 + [""]
+    assert [r["id"] for r in rows] == ["mange", "faa", "stor", "", "", 'citeret "id", ja', "ok"]
+
+
 # --- B2: CSV records: oversize fields, unbalanced quotes, truthful counts ---------------------------
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:
@@ -253,6 +303,40 @@ def test_a_killed_run_leaves_no_file_that_looks_complete(root: Path, tmp_path: P
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     assert dst.read_text("utf-8") == "gammelt resultat\n"          # the old file, not half a new one
+
+
+@pytest.mark.parametrize("signum, code", [("SIGINT", 130), ("SIGINT", 130), ("SIGINT", 130), ("SIGTERM", 143)])
+def test_ctrl_c_or_sigterm_to_the_process_group_ends_a_pooled_batch_cleanly(tmp_path: Path, signum: str,
+                                                                           code: int) -> None:
+    """Red team: Ctrl-C (SIGINT to the whole process group) during ``--workers 2`` hung in 3 of 5 tries in
+    ``pool.terminate()``, left the hidden ``.tmp`` file and printed the workers' KeyboardInterrupt tracebacks.
+    SIGTERM (timeout, systemd) must clean up too."""
+    import os
+    import signal
+    import time
+    src, dst = tmp_path / "big.jsonl", tmp_path / "t.jsonl"
+    row = json.dumps({"ruleset": "syddanmark-2021", "case": {"paragraf": "SEL § 108", "opsigelsesdato": "2021-01-14"}})
+    with src.open("w", encoding="utf-8") as out:
+        out.writelines(f'{{"id": {i}, {row[1:]}\n' for i in range(300_000))
+    proc = subprocess.Popen([sys.executable, "-m", "rammeaftale", "batch", "opsigelse", "--input", str(src),
+                             "--output", str(dst), "--workers", "2"], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".t.jsonl.*.tmp")) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.5)                                      # well into the run: chunks in flight in both workers
+        assert proc.poll() is None, "the batch ended before it could be interrupted"
+        os.killpg(proc.pid, getattr(signal, signum))         # what a terminal's Ctrl-C (or timeout) does
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    text = err.decode("utf-8", "replace")
+    assert proc.returncode == code, text
+    assert "batch afbrudt" in text and "Traceback" not in text and "KeyboardInterrupt" not in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl"]
 
 
 # --- B4: CSV output is safe to open in a spreadsheet -------------------------------------------------

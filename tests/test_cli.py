@@ -36,6 +36,17 @@ def test_evaluate_text_is_danish_with_amounts_in_kroner(tmp_path):
     assert "Sådan er resultatet fundet" in proc.stdout and "kilde: 000_39f1ac2052c65da9.txt" in proc.stdout
 
 
+def test_evaluate_with_a_ruleset_and_a_region_that_disagree_is_invalid_case(tmp_path):
+    """Red team: --ruleset syddanmark-2021 --region sjaelland answered from Syddanmark without a word."""
+    path = tmp_path / "s30.json"
+    path.write_text(json.dumps({"paragraf": "SEL § 108", "opsigelsesdato": "2030-01-14"}))
+    proc = run("evaluate", "opsigelse", "--case", str(path), "--ruleset", "syddanmark-2021", "--region", "sjaelland",
+               "--date", "2030-01-01", "--json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    error = json.loads(proc.stdout)["error"]
+    assert error["kind"] == "invalid_case" and error["path"] == "region"
+
+
 def test_error_json_has_kind_message_path_and_nonzero_exit():
     proc = run("evaluate", "opsigelse", "--case", "-", "--ruleset", "syddanmark-2021", "--json",
                stdin=json.dumps({"paragraf": "SEL-108", "opsigelsesdato": "2021-02-30"}))
@@ -74,3 +85,39 @@ def test_list_and_test_commands():
     assert any(r["id"] == "syddanmark-2021" and r["status"] == "udkast" for r in listed)
     proc = run("test")
     assert proc.returncode == 0 and " passed, 0 failed" in proc.stdout
+
+
+def test_a_closed_pipe_on_stdout_ends_quietly(tmp_path):
+    """Red team: `rammeaftale evaluate … --json | head -c 100` ended in a BrokenPipeError traceback."""
+    case = {"driftsherre": "Vejle", "driftsherre_type": "kommune", "organisering": "selvstaendigt",
+            "beslutningsdato": "2021-05-01", "budget": "20000000", "aarsresultat": "-4000000",
+            "overfoert_resultat": "-1000000", "omsaetning": {"Vejle": {"2019": "330000"}, "Odense": {"2020": "670000"}}}
+    path = tmp_path / "luk.json"
+    path.write_text(json.dumps(case))
+    for args in (["evaluate", "lukning", "--json", "--region", "syddanmark", "--case", str(path)],
+                 ["evaluate", "lukning", "--region", "syddanmark", "--case", str(path)], ["list"]):
+        proc = subprocess.Popen([sys.executable, "-m", "rammeaftale", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        proc.stdout.close()                      # the reader is gone before a byte is written (as head -c exits)
+        _, err = proc.communicate(timeout=120)
+        assert b"Traceback" not in err and b"BrokenPipe" not in err and b"Exception ignored" not in err, err
+        assert proc.returncode == 141
+
+
+def test_validate_reads_the_examples_folder_as_test_does(tmp_path):
+    """Red team: a FIFO, a /dev/zero symlink or a schema-invalid file in eksempler/ still gave OK
+    from `validate` (only `rammeaftale test` caught it). Each is now an error with file:line."""
+    import os
+    import shutil
+    from pathlib import Path
+    folder = tmp_path / "syddanmark-2021"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "rulesets" / "syddanmark-2021", folder)
+    examples = folder / "eksempler"
+    os.mkfifo(examples / "roer.yaml")
+    (examples / "nul.yaml").symlink_to("/dev/zero")
+    (examples / "skema.yaml").write_text("eksempler:\n  - navn: x\n    ukendt: 1\n", "utf-8")
+    proc = run("validate", str(folder), "--json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    locations = {e["location"] for e in json.loads(proc.stdout)["errors"]}
+    assert {"syddanmark-2021/eksempler/roer.yaml:1", "syddanmark-2021/eksempler/nul.yaml:1",
+            "syddanmark-2021/eksempler/skema.yaml:3"} <= locations, locations

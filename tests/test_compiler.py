@@ -169,3 +169,47 @@ def test_a_rule_inherits_the_warnings_of_the_parameters_it_uses(tmp_path):
     assert result.output["fordeling"] == {"A": 20}
     assert any("Fortolkning (forslag_sats): Satsen er et forslag" in w for w in result.warnings)
     assert any("status 'forslag'" in w for w in result.warnings)
+
+
+# --- red team: a ruleset parameter is checked at load, never blamed on the case ---------------------
+
+@pytest.mark.parametrize("value, fragment", [
+    ("'0.05'", "fjern anførselstegnene"), ('"12"', "fjern anførselstegnene"),
+    ("1.0e+999999999", "uden for"), ("1.0e-200", "uden for"), ("1" * 3000, "30 cifre"),
+    ("1" * 5000, "30 cifre"), ("'" + "9" * 5000 + "'", "30 cifre"),
+    ("1" * 31, "30 cifre"), ("{a: [1, '0.5']}", "fjern anførselstegnene"), ("1e5", "decimalpunktum: 1.0e5")])
+def test_a_parameter_that_cannot_be_computed_with_is_invalid_ruleset_at_its_line(tmp_path, value, fragment):
+    """Red team: '0.05', 1.0e+999999999 or a 3000-digit number passed `validate`; then every case failed
+    as invalid_case blaming the kommune's `budget` (a 5000-digit one printed all its digits)."""
+    folder = write_ruleset(tmp_path)
+    header = folder / "regelsaet.yaml"
+    header.write_text(header.read_text("utf-8").replace("vaerdi: 0.05", f"vaerdi: {value}"), "utf-8")
+    with pytest.raises(RulesetErrors) as info:
+        Engine.from_path(tmp_path)
+    errors = info.value.errors
+    assert len(errors) == 1 and errors[0].location.endswith("regelsaet.yaml:13"), errors
+    assert fragment in errors[0].message and "sats" in errors[0].message
+    assert "1111111111111111111111111111111111111111" not in str(errors[0])      # never thousands of digits
+
+
+@pytest.mark.parametrize("value", ["0.05", "3", "-1.5", "1.0e+5", "123456789012345678901234567890", "0.000001",
+                                   "'løbende måned plus 30 dage'", "[1, 2.5]"])
+def test_parameters_the_engine_can_compute_with_still_load(tmp_path, value):
+    folder = write_ruleset(tmp_path)
+    header = folder / "regelsaet.yaml"
+    header.write_text(header.read_text("utf-8").replace("vaerdi: 0.05", f"vaerdi: {value}"), "utf-8")
+    Engine.from_path(tmp_path)
+
+
+def test_a_runtime_failure_that_also_reads_a_parameter_does_not_blame_the_case_field(tmp_path):
+    from rammeaftale import InvalidCase
+    """Red team: a bad parameter made every case fail with ``path`` on the case field next to it."""
+    question = QUESTION.replace("  - id: fordeling\n", f"  - id: pr_sats\n    kilde: {SOURCE}:2978 Bilag 10\n"
+                                "    formel: udgift / (sats - sats)\n  - id: fordeling\n"
+                                ).replace("fordel(udgift, befolkning)", "fordel(pr_sats, befolkning)")
+    assert "pr_sats" in question
+    write_ruleset(tmp_path, {"objektiv_finansiering.yaml": question})
+    with pytest.raises(InvalidCase) as info:
+        Engine.from_path(tmp_path).evaluate("objektiv_finansiering", {"udgift": 100, "befolkning": {"A": 1}},
+                                            ruleset="test-2021")
+    assert info.value.path is None and info.value.details["felter"] == ["udgift"]

@@ -782,3 +782,48 @@ resultat:
         engine.evaluate("objektiv_finansiering", {"udgift": 10, "befolkning": {"a": 1}}, ruleset="test-2021")
     assert info.value.location.startswith("test-2021/objektiv_finansiering.yaml:")
     assert info.value.details == {"resultat": "fordeling"}
+
+
+# --- red team: every message is a Danish sentence, never Python's own words ---------------------------
+
+def test_a_case_number_of_5000_digits_gets_a_danish_message():
+    from rammeaftale.load.casefile import parse_case_json
+    with pytest.raises(InvalidCase) as info:
+        parse_case_json('{"budget": %s}' % ("1" * 5000), "sagen")
+    message = str(info.value)
+    assert "4300 cifre" in message and "Exceeds" not in message and "set_int_max_str_digits" not in message
+
+
+def test_an_overflow_at_evaluation_is_a_danish_sentence(tmp_path):
+    question = f"""\
+spoergsmaal: objektiv_finansiering
+titel: Overløb
+kilde: {SOURCE}:2978 Bilag 10
+trin:
+  - id: stor
+    kilde: {SOURCE}:2978 Bilag 10
+    formel: (udgift + 0.5) ** 99 * 1e99 * 1e99 * 1e99 * 1e99 * 1e99 * 1e99 * 1e99 * 1e99 * 1e99
+  - id: fordeling
+    kilde: {SOURCE}:2978 Bilag 10
+    formel: fordel(stor, befolkning)
+resultat:
+  fordeling: fordeling
+"""
+    write_ruleset(tmp_path, {"objektiv_finansiering.yaml": question})
+    with pytest.raises(InvalidCase) as info:
+        Engine.from_path(tmp_path).evaluate("objektiv_finansiering", {"udgift": 10 ** 11, "befolkning": {"A": 1}},
+                                            ruleset="test-2021")
+    message = str(info.value)
+    assert "<class" not in message and "decimal." not in message and "for stort" in message, message
+
+
+@pytest.mark.parametrize("name", ["../x.txt", ".skjult.txt", "C:x.txt", "a/b.txt"])
+def test_a_bad_kilder_file_name_is_explained_not_shown_as_a_regex(tmp_path, name):
+    folder = write_ruleset(tmp_path)
+    header = folder / "regelsaet.yaml"
+    header.write_text(header.read_text("utf-8").replace(f"  - fil: {SOURCE}", f"  - fil: '{name}'"), "utf-8")
+    with pytest.raises(RulesetErrors) as info:
+        Engine.from_path(tmp_path)
+    messages = [e.message for e in info.value.errors if "fil" in e.message]
+    assert messages and all("^[" not in m and "\\x00" not in m for m in messages), messages
+    assert any("filnavn" in m for m in messages), messages

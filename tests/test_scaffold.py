@@ -24,7 +24,10 @@ def root(tmp_path: Path) -> Path:
     src = tmp_path / "src"
     folder = write_ruleset(src, id="t-2021")
     (folder / "eksempler").mkdir()
-    (folder / "eksempler" / "x.yaml").write_text("eksempler: []\n", "utf-8")
+    # A valid examples file (validate reads eksempler/ now; an empty list is refused as 'test' refuses it).
+    (folder / "eksempler" / "x.yaml").write_text(
+        f"eksempler:\n  - navn: lige\n    spoergsmaal: objektiv_finansiering\n    kilde: {SOURCE}:2978 Bilag 10\n"
+        "    sag: {udgift: 100, befolkning: {A: 1, B: 1}}\n    forventet: {fordeling: {A: 50, B: 50}}\n", "utf-8")
     return src
 
 
@@ -71,6 +74,9 @@ def test_cli_scaffold_then_validate_warns(root: Path, tmp_path: Path) -> None:
     assert "3 regler skal genverificeres" in done.stdout
     checked = run("validate", str(root), str(out))
     assert checked.returncode == 0, checked.stderr
-    assert "advarsel: t-2023: reglen parametre/sats" in checked.stderr and "3 advarsler" in checked.stdout
+    # 3 unverified rules, and the new period's question without an example (the old fixture's empty,
+    # invalid examples file hid that warning: validate swallowed the file's error).
+    assert "advarsel: t-2023: reglen parametre/sats" in checked.stderr and "4 advarsler" in checked.stdout
+    assert "intet eksempel i t-2023/eksempler/" in checked.stderr
     as_json = json.loads(run("validate", "--json", str(root), str(out)).stdout)
-    assert as_json["ok"] and len(as_json["warnings"]) == 3
+    assert as_json["ok"] and len(as_json["warnings"]) == 4

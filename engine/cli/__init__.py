@@ -10,6 +10,8 @@ nothing in the library imports it.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from importlib import import_module
 from pathlib import Path
@@ -31,9 +33,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return args.handler(args)
-    except EngineError as exc:
-        return report_error(exc, getattr(args, "json", False))
+        try:
+            code = args.handler(args)
+        except EngineError as exc:
+            code = report_error(exc, getattr(args, "json", False))
+        sys.stdout.flush()              # inside the try: a closed pipe must not surface at exit
+        return code
+    except BrokenPipeError:
+        return _pipe_closed()
+
+
+#: The exit code of a command whose reader went away (``| head``): 128 + SIGPIPE, as the shell reports it.
+EXIT_PIPE = 128 + signal.SIGPIPE
+
+
+def _pipe_closed() -> int:
+    """The reader of stdout closed the pipe: stop quietly (the Python documentation's recipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())      # so the final flush at exit writes nowhere, silently
+    except (OSError, ValueError):
+        pass
+    return EXIT_PIPE
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

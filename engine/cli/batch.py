@@ -11,8 +11,10 @@ summary on stderr.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
+from contextlib import closing
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,20 +39,40 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=cmd_batch)
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: unwind like Ctrl-C, so the temporary file is removed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: Any) -> None:
+    # One signal is enough: a second Ctrl-C (or systemd's SIGTERM after it) must not cut the clean-up short.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
 def cmd_batch(args: Any) -> int:
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         return _batch(args)
     except EngineError:
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
         print("batch afbrudt; outputfilen er ikke skrevet", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum
     except BrokenPipeError:
         return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - never a traceback to the user
         print(f"batch stoppede med en intern fejl: {type(exc).__name__}: {exc}; outputfilen er ikke skrevet",
               file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _batch(args: Any) -> int:
@@ -64,12 +86,14 @@ def _batch(args: Any) -> int:
         items = read_items(source, is_csv(args.input), args.question)   # a bad CSV header fails here
         with _Output(args.output) as target:
             target.write(Formatter(args.question, is_csv(args.output)).header())
-            for bad, text in run_formatted(args.question, items, csv_output=is_csv(args.output), paths=paths,
-                                           workers=max(1, args.workers), plugins=True):
-                target.write(text)
-                rows += 1
-                failed += bad
-                progress.update(_position(source), rows, failed)
+            # closing(): the pool is ended here, before the temporary file is removed, whatever stops the loop.
+            with closing(run_formatted(args.question, items, csv_output=is_csv(args.output), paths=paths,
+                                       workers=max(1, args.workers), plugins=True)) as lines:
+                for bad, text in lines:
+                    target.write(text)
+                    rows += 1
+                    failed += bad
+                    progress.update(_position(source), rows, failed)
             progress.update(progress.size, rows, failed, force=True)
     finally:
         progress.done()

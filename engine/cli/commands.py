@@ -87,6 +87,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         errors.append(InvalidRuleset(f"mappen med kildetekster {args.kilder} findes ikke", location=f"{args.kilder}:1"))
         sources = None
     if engine is not None:
+        errors += check.example_problems(engine)
         if args.paths:
             errors += check.neighbour_overlaps(engine, args.paths, args.rulesets or [embedded_rulesets()])
         if sources is not None:

@@ -120,4 +120,7 @@ def parse_case_json(text: str, source: str, path: str = "case") -> Any:
     except RecursionError:
         raise InvalidCase(f"{source} kan ikke læses som JSON: for dyb indlejring", path=path) from None
     except ValueError as exc:  # a number over 4300 digits, NaN/Infinity
-        raise InvalidCase(f"{source} kan ikke læses som JSON: {exc}", path=path) from None
+        text = str(exc)
+        if "Exceeds the limit" in text and "digits" in text:    # Python's English int-conversion limit
+            text = "et tal har over 4300 cifre, langt flere end noget beløb eller antal i en sag"
+        raise InvalidCase(f"{source} kan ikke læses som JSON: {text}", path=path) from None

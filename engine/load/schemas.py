@@ -147,8 +147,11 @@ def _translate(doc: Document, error: "jsonschema.ValidationError") -> InvalidRul
         from .yamlparse import date_problem
         return InvalidRuleset(f"{where}: {date_problem(str(error.instance))}", location=doc.where(path))
     if kind == "pattern":
-        return InvalidRuleset(f"'{_short(error.instance)}' under {where} har ikke den tilladte form "
-                              f"({error.validator_value})", location=doc.where(path))
+        # The schema's description says in Danish what is allowed; the raw regex helps nobody in the secretariat.
+        described = error.schema.get("description") if isinstance(error.schema, dict) else None
+        what = f": {described}" if described else ""
+        return InvalidRuleset(f"'{_short(error.instance)}' under {where} har ikke den tilladte form{what}",
+                              location=doc.where(path))
     if kind in ("minLength", "minItems", "minProperties"):
         return InvalidRuleset(f"{where} er tom eller for kort", location=doc.where(path))
     return _generic(doc, path, where, error)

@@ -22,7 +22,7 @@ from ..load import schemas
 from .catalogue import Question, catalogue, normalise_paragraf
 from ..formula.dates import Frist, PeriodSyntaxError
 from ..errors import InvalidRuleset, RulesetErrors
-from ..formula.expr import Expression, ExpressionError, Formulas
+from ..formula.expr import MAX_LITERAL_EXPONENT, Expression, ExpressionError, Formulas
 from ..formula.functions import PERIOD_ARGUMENTS
 from .extensions import CompileSession
 from .readings import Point, Reading
@@ -233,6 +233,78 @@ def number_typo(value: Any) -> str | None:
     return None
 
 
+#: A parameter's whole number has at most this many digits (the engine's Decimal precision is 34).
+MAX_PARAMETER_DIGITS = 30
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def parameter_value_problem(value: Any) -> tuple[tuple[Any, ...], str] | None:
+    """Why a parameter's ``vaerdi`` (or a part of it) cannot be computed with, as (path inside it, message).
+
+    Checked at load, so a wrong ruleset is ``invalid_ruleset`` at its line and
+    not, case after case, an ``invalid_case`` that blames the kommune's data:
+    a number written as text (``'0.05'``), a number that is not finite or
+    lies outside what formulas may hold (|x| within 1e-100…1e100, as formula
+    literals, :data:`~rammeaftale.formula.expr.MAX_LITERAL_EXPONENT`), a whole
+    number of more than :data:`MAX_PARAMETER_DIGITS` digits.  Messages never
+    quote more than a few digits.
+    """
+    pending: list[tuple[tuple[Any, ...], Any]] = [((), value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend((where + (k,), v) for k, v in item.items())
+        elif isinstance(item, list):
+            pending.extend((where + (i,), v) for i, v in enumerate(item))
+        elif isinstance(item, str) and _NUMBER_TEXT.fullmatch(item.strip()):
+            problem = _number_problem(item.strip())
+            mantissa, e, exponent = item.strip().lower().partition("e")
+            if problem is None and e and "." not in mantissa:     # YAML reads 1e5 (no point) as text
+                problem = (f"'{item}' læses af YAML som tekst, ikke et tal; skriv det med decimalpunktum: "
+                           f"{mantissa}.0e{exponent}")
+            elif problem is None:
+                problem = (f"'{item}' er tekst, ikke et tal; fjern anførselstegnene, så YAML læser det som et tal: "
+                           f"{item.strip()}")
+            return where, problem
+        elif isinstance(item, (int, Decimal, float)) and not isinstance(item, bool):
+            problem = _number_problem(item)
+            if problem is not None:
+                return where, problem
+    return None
+
+
+def _number_problem(number: Any) -> str | None:
+    if isinstance(number, int):
+        if number.bit_length() > 4 * MAX_PARAMETER_DIGITS or len(str(abs(number))) > MAX_PARAMETER_DIGITS:
+            return (f"tallet er for stort: et helt tal må højst have {MAX_PARAMETER_DIGITS} cifre "
+                    f"(begynder med {_digits(number)})")
+        return None
+    text = str(number)
+    digits = sum(c.isdigit() for c in text.partition("e")[0].partition("E")[0])
+    if digits > 40:
+        return (f"tallet har {digits} cifre; højst {MAX_PARAMETER_DIGITS} cifre for et helt tal og 34 "
+                f"betydende cifre i alt (begynder med {text[:12]}…)")
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        return f"'{text[:40]}' kan ikke læses som et tal"
+    if not value.is_finite():
+        return f"'{text[:40]}' er ikke et endeligt tal"
+    if value and not -MAX_LITERAL_EXPONENT <= value.adjusted() <= MAX_LITERAL_EXPONENT:
+        return (f"tallet {text[:40]} ligger uden for det, motoren regner med "
+                f"(tilladt: 1e-{MAX_LITERAL_EXPONENT} til 1e{MAX_LITERAL_EXPONENT})")
+    if value == value.to_integral_value() and value.adjusted() >= MAX_PARAMETER_DIGITS:
+        return f"tallet {text[:40]} er for stort: et helt tal må højst have {MAX_PARAMETER_DIGITS} cifre"
+    return None
+
+
+def _digits(number: int) -> str:
+    """The first digits of a (possibly huge) whole number, without converting all of it to text."""
+    size = number.bit_length() * 30103 // 100000          # about log10(2) digits per bit
+    head = abs(number) // (10 ** max(0, size - 12)) if size > 12 else abs(number)
+    return f"{'-' if number < 0 else ''}{head}…"
+
+
 def _plain_number(number: Decimal) -> str:
     text = format(number.normalize(), "f")
     return text
@@ -248,8 +320,11 @@ def _parameters(raw: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> dic
                     text=spec.get("tekst"), note=spec.get("fortolkning"), status=spec.get("status"),
                     source=_source(spec))
         typo = number_typo(spec["vaerdi"])
+        problem = None if typo else parameter_value_problem(spec["vaerdi"])
         if typo:
             scope.fail(here + ("vaerdi",), typo)
+        elif problem:
+            scope.fail(here + ("vaerdi",) + problem[0], f"{name}: {problem[1]}")
         point = None
         if "laesninger" in spec:
             point = _point(spec["laesninger"], "parameter", name, scope, here, spec["vaerdi"],
@@ -302,6 +377,9 @@ def _point(raw: dict[str, Any], kind: str, rule: str, scope: Scope, path: tuple[
 
 def _override_value(alt: dict[str, Any], scope: Scope, where: tuple[Any, ...], own: Any) -> Any:
     value = alt["vaerdi"]
+    problem = parameter_value_problem(value)
+    if problem:
+        scope.fail(where + ("vaerdi",) + problem[0], problem[1])
     if type(value) is not type(own) and not (isinstance(value, (int, float)) and isinstance(own, (int, float))):
         scope.fail(where + ("vaerdi",), f"den alternative værdi skal have samme type som parameterens "
                                         f"({type(own).__name__}), fik {type(value).__name__}")

@@ -107,7 +107,9 @@ def evaluate(expr: Expression, ctx: Context, meta: Meta) -> Any:
         raise InvalidCase(
             f"reglen '{meta.id}' ({meta.where}, {meta.kilde}) kunne ikke beregnes med sagens værdier: "
             f"{_explain(exc)}" + (f" [{used}]" if used else ""),
-            path=fields[0] if len(fields) == 1 else None,
+            # Only a formula that reads nothing but that one field can blame it: one that also reads a
+            # parameter or an earlier result may have failed on that value, not on the kommune's data.
+            path=fields[0] if len(fields) == 1 and len(expr.names) == 1 else None,
             details={"regel": meta.id, "felter": fields}) from None
 
 
@@ -142,7 +144,18 @@ def _explain(exc: Exception) -> str:
         return "division med nul"
     if isinstance(exc, KeyError):
         return f"nøglen {exc} findes ikke"
-    return str(exc) or type(exc).__name__
+    if isinstance(exc, decimal.Overflow):        # str() is "[<class 'decimal.Overflow'>]"
+        return "et tal blev for stort (over 1e999, motorens grænse)"
+    if isinstance(exc, decimal.Underflow):
+        return "et tal blev for tæt på nul (under 1e-999, motorens grænse)"
+    if isinstance(exc, decimal.InvalidOperation):
+        return "regnestykket er ikke defineret for disse værdier"
+    if isinstance(exc, decimal.DecimalException):
+        return "regnestykket kunne ikke udføres med motorens præcision"
+    text = str(exc)
+    if "Exceeds the limit" in text and "digits" in text:
+        return "et helt tal fik over 4300 cifre"
+    return text or type(exc).__name__
 
 
 @dataclass

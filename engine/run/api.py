@@ -26,7 +26,7 @@ from ..model.trace import ResultWarning
 from ..errors import EngineError, InvalidCase, InvalidRuleset, NotRegulated
 from ..formula.money import CONTEXT
 from ..model.extensions import NO_EXTENSIONS, CompileSession, Extensions
-from .registry import Registry
+from .registry import Registry, fold_region
 from .result import Alternative, Result, dump, typed_output
 from ..model.readings import Point
 from ..model.ruleset import RuleQuestion, Ruleset
@@ -116,7 +116,13 @@ class Engine:
             if value is not None and not isinstance(value, str):
                 raise InvalidCase(f"'{name}' skal være tekst (fik {type(value).__name__})", path=name)
         if ruleset:
-            return self.registry.get(ruleset)
+            chosen = self.registry.get(ruleset)
+            if region and fold_region(region) != fold_region(chosen.region):
+                # Two routings that disagree: answering from either one could be silently wrong.
+                raise InvalidCase(f"regelsættet {chosen.id} hører til region '{chosen.region}', ikke "
+                                  f"'{_shown(region)}'; angiv kun ruleset, kun region (og dato), eller en "
+                                  f"region, der passer til regelsættet", path="region")
+            return chosen
         if not region or dato is None:
             raise InvalidCase("angiv enten ruleset eller både region og dato", path="ruleset")
         return self.registry.resolve(region, _parse_date(dato, "dato"))
@@ -140,6 +146,8 @@ class Engine:
         spec = catalogue().get(question) if isinstance(question, str) else None
         if spec is None:
             raise InvalidCase(f"ukendt spørgsmål '{question}'; kendte: {', '.join(catalogue())}", path="question")
+        if dato is not None:
+            dato = _parse_date(dato, "dato")    # refused before anything else, whichever ruleset is chosen
         with decimal.localcontext(CONTEXT):     # the caller's context never changes an answer
             values = spec.coerce_case(case)
             if not ruleset and dato is None and region:
@@ -309,11 +317,23 @@ def _within(day: _dt.date, start: _dt.date | None, end: _dt.date | None) -> bool
 
 
 def _parse_date(value: str | _dt.date, path: str) -> _dt.date:
+    """A decision date as the case's date fields read one: a ``date`` or ``ÅÅÅÅ-MM-DD``, never a ``datetime``."""
+    if isinstance(value, _dt.datetime):
+        raise InvalidCase(f"'{path}' skal være en dato uden klokkeslæt (fik {value.isoformat()}); "
+                          f"brug {value.date().isoformat()}", path=path)
     if isinstance(value, _dt.date):
         return value
-    try:
-        return _dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidCase(f"'{path}' skal være en dato ÅÅÅÅ-MM-DD (fik '{value}')", path=path) from None
+    if isinstance(value, str) and len(value) == 10 and value[4] == value[7] == "-" and value[:4].isdigit():
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidCase(f"'{path}' skal være en dato ÅÅÅÅ-MM-DD (fik '{_shown(value)}')", path=path)
+
+
+def _shown(value: Any) -> str:
+    """``value`` for a message: at most 60 characters."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 

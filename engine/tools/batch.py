@@ -32,6 +32,8 @@ import io
 import json
 import multiprocessing
 import re
+import signal
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -50,11 +52,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CHUNK = 200          # rows per task sent to a worker
 WINDOW = 4           # chunks in flight per worker
+END_SECONDS = 2      # how long ending a pool may take before its workers are killed
 ROUTING = ("id", "ruleset", "region", "dato")
 TRUE, FALSE = {"true", "ja", "1"}, {"false", "nej", "0"}
 NUMERIC = ("beloeb", "decimal", "heltal")
 #: A quoted CSV field may span lines, but one record may span at most this many.
 MAX_RECORD_LINES = 50
+#: A refused CSV row's id is read only from this many leading characters.
+MAX_ID_CHARS = 100_000
 
 #: (physical line number, form, raw): form "json" (the line's text), "csv" or
 #: "csv;" (a row as {column: cell}; "csv;" = a semicolon file, Danish numbers),
@@ -77,6 +82,8 @@ def evaluate_item(engine: "Engine", question: str, item: Item) -> dict[str, Any]
         return {"id": row_id, "ruleset": data["ruleset"], "status": data["status"], "output": data["output"],
                 "warnings": data["warnings"]}
     except EngineError as exc:
+        if row_id is None:
+            row_id = _raw_id(form, raw)
         return {"id": row_id, "error": exc.to_dict() | {"line": number}}
     except Exception as exc:  # noqa: BLE001 - a bug on one row must not stop the batch
         return error_line(number, f"intern fejl: {type(exc).__name__}: {exc}", row_id)
@@ -87,9 +94,78 @@ def error_line(number: int, message: str, row_id: Any = None, kind: str = "engin
     return {"id": row_id, "error": {"kind": kind, "message": message, "line": number}}
 
 
+def _raw_id(form: str, raw: Any) -> Any:
+    """The row's id exactly as written, read from the raw row even when the rest of it is refused.
+
+    ``None`` when the id cannot be read without guessing: the row is not a
+    JSON object, ``id`` is written twice or holds something no output can
+    write (``NaN``, a lone surrogate), or a CSV row is broken before its id.
+    """
+    if form == "error":
+        return raw[1]
+    if form in ("csv", "csv;"):
+        return raw.get("id") or None
+    return _json_id(raw)
+
+
+class _Unreadable:
+    """A value the lenient id reader puts where strict JSON would refuse (``NaN``, ``Infinity``)."""
+
+
+class _Pairs(dict):  # type: ignore[type-arg]
+    """An object read leniently; ``twice`` holds the keys written more than once."""
+    twice: set[str]
+
+
+def _lenient_pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
+    out = _Pairs()
+    out.twice = set()
+    for key, value in pairs:
+        if key in out:
+            out.twice.add(key)
+        out[key] = value
+    return out
+
+
+def _json_id(text: str) -> Any:
+    """The ``id`` of a JSON Lines row, read leniently (see :func:`_raw_id`); never raises."""
+    try:
+        data = json.loads(text, parse_float=Decimal, object_pairs_hook=_lenient_pairs,
+                          parse_constant=lambda _name: _Unreadable())
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, _Pairs) or "id" not in data or "id" in data.twice:
+        return None
+    row_id = data["id"]
+    pending = [row_id]
+    while pending:                     # the id itself must be writable as it was written
+        value = pending.pop()
+        if isinstance(value, _Unreadable) or (isinstance(value, _Pairs) and value.twice):
+            return None
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return None
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return _plain(row_id)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every lenient :class:`_Pairs` as a plain dict."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _record(question: str, form: str, raw: Any, number: int) -> dict[str, Any]:
     if form == "error":
-        raise InvalidCase(raw, path="")
+        raise InvalidCase(raw[0], path="")
     if form in ("csv", "csv;"):
         return _csv_record(question, raw, danish=form == "csv;")
     record = parse_case_json(raw, f"linje {number}", path="")
@@ -204,6 +280,12 @@ _PROCESS_WORKER: list[_Worker] = []
 
 
 def _init_process(paths: Sequence[str] | None, plugins: bool, question: str, csv_output: bool | None) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides what it means and ends the pool.
+    # A worker stopped by it mid-read could die holding the task queue's lock, and
+    # ``Pool.terminate()`` then waits for that lock forever.  SIGTERM (what terminate sends)
+    # ends a worker at once, whatever handler the parent had when it forked.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _PROCESS_WORKER[:] = [_Worker.build(paths, plugins, question, csv_output)]
 
 
@@ -254,8 +336,14 @@ def _inline(question: str, items: Iterable[Item], paths: Sequence[str] | None, e
 def _pooled(question: str, items: Iterable[Item], paths: Sequence[str] | None, workers: int,
             chunk: int, csv_output: bool | None, plugins: bool) -> Iterator[Any]:
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    pool = context.Pool(workers, initializer=_init_process,
-                        initargs=(list(paths) if paths else None, plugins, question, csv_output))
+    main = threading.current_thread() is threading.main_thread()    # only there may signals be changed
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None   # forked workers start ignoring it
+    try:
+        pool = context.Pool(workers, initializer=_init_process,
+                            initargs=(list(paths) if paths else None, plugins, question, csv_output))
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, before)
     pending: deque[tuple[Any, list[Item]]] = deque()
     formatter = None if csv_output is None else Formatter(question, csv_output)
     try:
@@ -266,13 +354,37 @@ def _pooled(question: str, items: Iterable[Item], paths: Sequence[str] | None, w
         while pending:
             yield from _collect(*pending.popleft(), formatter)
     finally:
-        pool.terminate()
-        pool.join()
+        _end(pool)
+
+
+def _end(pool: Any) -> None:
+    """Terminate ``pool`` and wait for it — within :data:`END_SECONDS`, whatever happened to its workers.
+
+    ``Pool.terminate()`` first takes the task queue's lock; a worker that was
+    killed while holding it (SIGTERM sent to the whole process group by
+    ``timeout``, systemd or a shell) would make that wait forever.  So it runs
+    in a helper thread, and if it has not finished in time the workers are
+    killed and the parent goes on (the stuck helper is a daemon thread).
+    """
+    ender = threading.Thread(target=lambda: (pool.terminate(), pool.join()), name="batch-pool-end", daemon=True)
+    ender.start()
+    ender.join(END_SECONDS)
+    if ender.is_alive():
+        for worker in list(getattr(pool, "_pool", [])):
+            try:
+                worker.kill()
+                worker.join(1)
+            except (OSError, ValueError, AssertionError):
+                pass
 
 
 def _collect(pending: Any, block: list[Item], formatter: "Formatter | None") -> list[Any]:
     """A chunk's lines; if the worker failed, one error line per row of the chunk (the run goes on)."""
     try:
+        # Wait in slices: a signal for this process (SIGTERM from timeout/systemd) may be delivered to
+        # one of the pool's threads, and Python acts on it only when the main thread runs again.
+        while not pending.ready():
+            pending.wait(0.25)
         return pending.get()
     except Exception as exc:  # noqa: BLE001 - a lost chunk must still answer every row
         lines = [error_line(item[0], f"intern fejl i arbejdsprocessen: {type(exc).__name__}: {exc}")
@@ -355,12 +467,13 @@ def _json_items(lines: _Lines) -> Iterator[Item]:
     while (entry := lines.next()) is not None:
         number, raw = entry
         if raw is None:
-            yield number, "error", too_big(f"linje {number}").message
+            yield number, "error", (too_big(f"linje {number}").message, None)
             continue
         try:
             text = _decode(raw, number)
         except InvalidCase as exc:
-            yield number, "error", exc.message
+            # The id may still be readable: the bytes that are not UTF-8 may lie elsewhere in the row.
+            yield number, "error", (exc.message, _json_id(raw.decode("utf-8", "surrogateescape")))
             continue
         if text.strip():
             yield number, "json", text
@@ -397,6 +510,7 @@ def _csv_items(lines: _Lines, header: list[str], delimiter: str) -> Iterator[Ite
     form = "csv;" if delimiter == ";" else "csv"
     while (entry := lines.next()) is not None:
         number, raw = entry
+        text = None
         try:
             if raw is None:
                 raise too_big(f"linje {number}")
@@ -405,7 +519,7 @@ def _csv_items(lines: _Lines, header: list[str], delimiter: str) -> Iterator[Ite
                 continue
             row = _csv_record_at(lines, number, text, header, delimiter)
         except InvalidCase as exc:
-            yield number, "error", exc.message
+            yield number, "error", (exc.message, _csv_id(text, header, delimiter))
             continue
         yield number, form, row
 
@@ -459,6 +573,51 @@ def _csv_record_at(lines: _Lines, number: int, text: str, header: list[str], del
     if stray:
         raise InvalidCase(f"linje {number} har en værdi ('{stray[0][:40]}') i en kolonne uden navn", path="")
     return {name: cell for name, cell in cells.items() if name}
+
+
+def _csv_id(text: str | None, header: list[str], delimiter: str) -> str | None:
+    """The ``id`` cell of a CSV line that is refused as a whole (see :func:`_raw_id`); never raises.
+
+    Only the fields up to the id column are read, so a row with too many or
+    too few fields, or an oversized field after the id, still has its id; a
+    quote left open before or in the id column leaves it unread.
+    """
+    if text is None or "id" not in header:
+        return None
+    index, fields, at, quoted, start = header.index("id"), 0, 0, False, True
+    end = None
+    while at < len(text):
+        char = text[at]
+        if quoted:
+            if char == '"' and text[at + 1:at + 2] == '"':
+                at += 1                        # a doubled quote inside quotes is one quote character
+            elif char == '"':
+                quoted = False
+        elif char == '"' and start:
+            quoted = True
+        elif char == delimiter:
+            fields += 1
+            if fields > index:
+                end = at
+                break
+            start = True
+            at += 1
+            continue
+        elif char in "\r\n":
+            break
+        start = False
+        at += 1
+    if quoted:
+        return None
+    prefix = text[:end if end is not None else at]
+    if len(prefix) > MAX_ID_CHARS:
+        return None
+    try:
+        rows = list(csv.reader(io.StringIO(prefix), delimiter=delimiter, strict=True))
+    except csv.Error:
+        return None
+    cells = rows[0] if len(rows) == 1 else []
+    return (cells[index] or None) if len(cells) == index + 1 else None
 
 
 def _whole_row(raw: bytes | None, width: int, delimiter: str) -> bool:

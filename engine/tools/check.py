@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from ..errors import InvalidRuleset
+from ..errors import InvalidRuleset, RulesetErrors
 from ..load.files import read_regular_file
 from ..load.yamlload import Document, load_file
 from ..model.compiler import EXAMPLES_DIR, KILDE_PATTERN, RULESET_FILE
@@ -225,6 +225,25 @@ def _citations(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, .
 
 
 # --- examples ----------------------------------------------------------------------------
+
+def example_problems(engine: "Engine") -> list[InvalidRuleset]:
+    """Every problem of every examples file (``eksempler/*.yaml``) of the loaded rulesets, at file:line.
+
+    Read exactly as ``rammeaftale test`` reads them (:func:`examples.load_examples`): a FIFO, a
+    device, a symlink out of the folder, an oversized, unparsable or schema-invalid file is an error.
+    """
+    from . import examples
+    found: list[InvalidRuleset] = []
+    for ruleset in sorted(engine.rulesets(), key=lambda r: r.id):
+        for path in examples.example_files(ruleset):
+            try:
+                examples.load_examples(ruleset, path)
+            except RulesetErrors as exc:
+                found.extend(exc.errors)
+            except InvalidRuleset as exc:
+                found.append(exc)
+    return found
+
 
 def missing_examples(engine: "Engine", only: str | None = None) -> list[tuple[Ruleset, str]]:
     """(agreement, question) pairs the agreement answers with rules of its own but no example for.

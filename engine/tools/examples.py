@@ -22,7 +22,8 @@ from ..model.compiler import EXAMPLES_DIR
 from ..errors import EngineError, InvalidRuleset, RulesetErrors
 from ..formula.money import round_to
 from ..run.result import dump
-from ..load.yamlload import load_file
+from ..load.yamlload import Document, load_file
+from ..model.ruleset import Ruleset
 
 
 @dataclass
@@ -48,14 +49,26 @@ class Outcome:
 def discover(engine: Engine) -> Iterator[Example]:
     """Every example of every loaded ruleset, in file order."""
     for ruleset in sorted(engine.rulesets(), key=lambda r: r.id):
-        folder = ruleset.folder / EXAMPLES_DIR
-        for path in sorted(folder.glob("*.yaml")):
-            doc = load_file(path, f"{ruleset.id}/{EXAMPLES_DIR}/{path.name}", root=ruleset.folder)
-            problems = schemas.check(doc, "examples.schema.json")
-            if problems:
-                raise RulesetErrors(problems)
+        for path in example_files(ruleset):
+            doc = load_examples(ruleset, path)
             for i, data in enumerate(doc.data["eksempler"]):
                 yield Example(ruleset.id, data["navn"], data["spoergsmaal"], doc.where(("eksempler", i)), data)
+
+
+def example_files(ruleset: Ruleset) -> list[Path]:
+    """The ruleset's examples files (``eksempler/*.yaml``), sorted."""
+    return sorted((ruleset.folder / EXAMPLES_DIR).glob("*.yaml"))
+
+
+def load_examples(ruleset: Ruleset, path: Path) -> Document:
+    """One examples file, read through :mod:`rammeaftale.load.files` (a regular file inside the ruleset
+    folder, bounded) and schema-checked; raises ``InvalidRuleset``/``RulesetErrors`` at file:line.
+    ``rammeaftale test`` and ``rammeaftale validate`` both read them here."""
+    doc = load_file(path, f"{ruleset.id}/{EXAMPLES_DIR}/{path.name}", root=ruleset.folder)
+    problems = schemas.check(doc, "examples.schema.json")
+    if problems:
+        raise RulesetErrors(problems)
+    return doc
 
 
 def run(engine: Engine, example: Example) -> Outcome:
