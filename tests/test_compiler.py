@@ -58,7 +58,7 @@ def test_unknown_question_is_an_error(tmp_path):
 
 
 def test_output_must_be_in_the_catalogue(tmp_path):
-    errors = load_errors(tmp_path, {"q.yaml": QUESTION + "  andet: fordeling\n"})
+    errors = load_errors(tmp_path, {"q.yaml": QUESTION + "  - andet: fordeling\n"})
     assert any("'andet' er ikke et output" in e.message for e in errors)
 
 
@@ -144,7 +144,7 @@ def test_overlapping_periods_of_one_region_are_an_error(tmp_path):
 
 
 def test_all_errors_are_reported_together(tmp_path):
-    broken = QUESTION.replace("fordel(udgift, befolkning)", "fordel(x, y)") + "  andet: fordeling\n"
+    broken = QUESTION.replace("fordel(udgift, befolkning)", "fordel(x, y)") + "  - andet: fordeling\n"
     errors = load_errors(tmp_path, {"q.yaml": broken})
     assert len(errors) >= 2
 

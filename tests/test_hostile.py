@@ -312,11 +312,11 @@ def test_an_example_file_symlinked_out_is_refused(tmp_path):
 def test_a_kilder_path_leaving_the_source_folder_is_invalid_at_load(tmp_path, fil):
     write_ruleset(tmp_path)
     header = tmp_path / "test-2021" / "regelsaet.yaml"
-    header.write_text(header.read_text("utf-8").replace(f"  - fil: {SOURCE}\n",
-                                                        f"  - fil: '{fil}'\n    titel: Ond\n  - fil: {SOURCE}\n"),
+    header.write_text(header.read_text("utf-8").replace(f"  {SOURCE}:\n",
+                                                        f"  ond:\n    fil: '{fil}'\n    titel: Ond\n  {SOURCE}:\n"),
                       "utf-8")
     errors = _errors(tmp_path)
-    assert any("kilder.0.fil" in m for m in errors.values()), errors
+    assert any("kilder.ond.fil" in m for m in errors.values()), errors
 
 
 @needs_posix

@@ -277,7 +277,7 @@ def validation_warnings(engine: "Engine", known: Iterable[Path] = ()) -> list[st
     ``known``: folders of other rulesets, where the period a new one replaces
     (``afloeser``) is looked up when it was not validated with it.
     """
-    out = [w for r in sorted(engine.rulesets(), key=lambda r: r.id) for w in unverified(r)]
+    out = [w for r in sorted(engine.rulesets(), key=lambda r: r.id) for w in r.format_warnings + unverified(r)]
     wanted = {r.data.get("afloeser") for r in engine.rulesets()} - {None} - set(engine.registry.rulesets)
     others: dict[str, Ruleset] = {}
     if wanted and known:
