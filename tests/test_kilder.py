@@ -135,3 +135,12 @@ def test_a_short_name_means_one_text_everywhere(tmp_path, capsys):
 def test_the_citation_grammar(kilde):
     match = KILDE_PATTERN.match(kilde)
     assert match and match["navn"] == "ra2021" and match["fra"] == "1879"
+
+
+def test_the_distribution_ships_the_texts():
+    """The wheel's package data must take the texts along (an installed report quotes them)."""
+    import tomllib
+    from pathlib import Path
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text("utf-8"))
+    data = project["tool"]["setuptools"]["package-data"]["rammeaftale_rulesets"]
+    assert "kilder/*.txt" in data and "**/*.md" in data
