@@ -5,7 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-SOURCE = "000_39f1ac2052c65da9.txt"
+SOURCE = "ra2021"                                # short name of the text under kilder
+SOURCE_FILE = "syddanmark-rammeaftale-2021-2022.txt"   # in rulesets/kilder/
 
 HEADER = f"""\
 id: {{id}}
@@ -16,7 +17,8 @@ gyldig_til: {{til}}
 status: vedtaget
 maanedsregel: afkort
 kilder:
-  - fil: {SOURCE}
+  {SOURCE}:
+    fil: {SOURCE_FILE}
     titel: Testkilde
 parametre:
   sats:
@@ -33,7 +35,7 @@ trin:
     kilde: {SOURCE}:2978 Bilag 10
     formel: fordel(udgift, befolkning)
 resultat:
-  fordeling: fordeling
+  - fordeling
 """
 
 

@@ -153,11 +153,11 @@ def test_cached_documents_are_schema_checked_like_fresh_ones(tmp_path, cache_hom
         Engine.from_path(tmp_path)
     assert any("'maanedsregel' mangler" in e.message for e in info.value.errors)
     stored["data"]["maanedsregel"] = "afkort"
-    stored["data"]["kilder"][0]["fil"] = "../../../etc/passwd"
+    stored["data"]["kilder"]["ra2021"]["fil"] = "../../../etc/passwd"
     _forge(entry, json.dumps(stored).encode())
     with pytest.raises(RulesetErrors) as info:
         Engine.from_path(tmp_path)
-    assert any("kilder.0.fil" in e.message for e in info.value.errors)
+    assert any("kilder.ra2021.fil" in e.message for e in info.value.errors)
 
 
 def test_a_recorded_schema_pass_is_used_only_for_the_same_schemas(tmp_path, cache_home, monkeypatch):

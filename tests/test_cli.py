@@ -33,7 +33,7 @@ def test_evaluate_text_is_danish_with_amounts_in_kroner(tmp_path):
     proc = run("evaluate", "lukning", "--case", "-", "--region", "syddanmark", stdin=json.dumps(case))
     assert proc.returncode == 0, proc.stderr
     assert "driftsherre_i_alt: 2.320.000,00 kr." in proc.stdout
-    assert "Sådan er resultatet fundet" in proc.stdout and "kilde: 000_39f1ac2052c65da9.txt" in proc.stdout
+    assert "Sådan er resultatet fundet" in proc.stdout and "kilde: ra2021:" in proc.stdout
 
 
 def test_evaluate_with_a_ruleset_and_a_region_that_disagree_is_invalid_case(tmp_path):

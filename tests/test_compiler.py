@@ -58,7 +58,7 @@ def test_unknown_question_is_an_error(tmp_path):
 
 
 def test_output_must_be_in_the_catalogue(tmp_path):
-    errors = load_errors(tmp_path, {"q.yaml": QUESTION + "  andet: fordeling\n"})
+    errors = load_errors(tmp_path, {"q.yaml": QUESTION + "  - andet: fordeling\n"})
     assert any("'andet' er ikke et output" in e.message for e in errors)
 
 
@@ -144,7 +144,7 @@ def test_overlapping_periods_of_one_region_are_an_error(tmp_path):
 
 
 def test_all_errors_are_reported_together(tmp_path):
-    broken = QUESTION.replace("fordel(udgift, befolkning)", "fordel(x, y)") + "  andet: fordeling\n"
+    broken = QUESTION.replace("fordel(udgift, befolkning)", "fordel(x, y)") + "  - andet: fordeling\n"
     errors = load_errors(tmp_path, {"q.yaml": broken})
     assert len(errors) >= 2
 
@@ -187,7 +187,8 @@ def test_a_parameter_that_cannot_be_computed_with_is_invalid_ruleset_at_its_line
     with pytest.raises(RulesetErrors) as info:
         Engine.from_path(tmp_path)
     errors = info.value.errors
-    assert len(errors) == 1 and errors[0].location.endswith("regelsaet.yaml:13"), errors
+    line = next(i for i, text in enumerate(header.read_text("utf-8").splitlines(), 1) if "vaerdi:" in text)
+    assert len(errors) == 1 and errors[0].location.endswith(f"regelsaet.yaml:{line}"), errors
     assert fragment in errors[0].message and "sats" in errors[0].message
     assert "1111111111111111111111111111111111111111" not in str(errors[0])      # never thousands of digits
 

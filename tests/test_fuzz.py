@@ -208,7 +208,7 @@ values = st.fixed_dictionaries({
     "ingen": st.none(),
 })
 
-META = Meta(id="fuzz", kind="formel", where="fuzz.yaml:1", kilde="000_39f1ac2052c65da9.txt:1")
+META = Meta(id="fuzz", kind="formel", where="fuzz.yaml:1", kilde="ra2021:1")
 
 
 def _run(source: str, expr: Any, names: dict[str, Any], reference: bool) -> tuple[str, Any]:

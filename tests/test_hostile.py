@@ -42,7 +42,7 @@ from rammeaftale.run.result import Result
 from rammeaftale.load.yamlload import MAX_FILE_BYTES, load_file, load_text
 
 from .conftest import time_limit
-from .helpers import SOURCE, formulas, write_ruleset
+from .helpers import SOURCE, SOURCE_FILE, formulas, write_ruleset
 
 HOSTILE = Path(__file__).parent / "hostile"
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,11 +312,11 @@ def test_an_example_file_symlinked_out_is_refused(tmp_path):
 def test_a_kilder_path_leaving_the_source_folder_is_invalid_at_load(tmp_path, fil):
     write_ruleset(tmp_path)
     header = tmp_path / "test-2021" / "regelsaet.yaml"
-    header.write_text(header.read_text("utf-8").replace(f"  - fil: {SOURCE}\n",
-                                                        f"  - fil: '{fil}'\n    titel: Ond\n  - fil: {SOURCE}\n"),
+    header.write_text(header.read_text("utf-8").replace(f"  {SOURCE}:\n",
+                                                        f"  ond:\n    fil: '{fil}'\n    titel: Ond\n  {SOURCE}:\n"),
                       "utf-8")
     errors = _errors(tmp_path)
-    assert any("kilder.0.fil" in m for m in errors.values()), errors
+    assert any("kilder.ond.fil" in m for m in errors.values()), errors
 
 
 @needs_posix
@@ -821,7 +821,9 @@ resultat:
 def test_a_bad_kilder_file_name_is_explained_not_shown_as_a_regex(tmp_path, name):
     folder = write_ruleset(tmp_path)
     header = folder / "regelsaet.yaml"
-    header.write_text(header.read_text("utf-8").replace(f"  - fil: {SOURCE}", f"  - fil: '{name}'"), "utf-8")
+    text = header.read_text("utf-8")
+    assert f"fil: {SOURCE_FILE}" in text
+    header.write_text(text.replace(f"fil: {SOURCE_FILE}", f"fil: '{name}'"), "utf-8")
     with pytest.raises(RulesetErrors) as info:
         Engine.from_path(tmp_path)
     messages = [e.message for e in info.value.errors if "fil" in e.message]

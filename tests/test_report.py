@@ -12,7 +12,7 @@ import pytest
 from rammeaftale import Engine
 from rammeaftale.tools.report import Sources, condition_text, plain, render_ruleset, write_report
 
-from .helpers import SOURCE, write_ruleset
+from .helpers import SOURCE, SOURCE_FILE, write_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ def setup(tmp_path: Path) -> tuple[Engine, Path]:
     write_ruleset(tmp_path / "rs", {"afregning.yaml": TABLE}, id="t-2021")
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    (seeds / SOURCE).write_text("".join(f"kildelinje {n} <&>\n" for n in range(1, 3200)), "utf-8")
+    (seeds / SOURCE_FILE).write_text("".join(f"kildelinje {n} <&>\n" for n in range(1, 3200)), "utf-8")
     return Engine.from_path(tmp_path / "rs"), seeds
 
 

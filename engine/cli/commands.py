@@ -67,7 +67,8 @@ def _validate(commands: Any) -> None:
                    help="regelsætmappe(r) eller mappe(r) med regelsæt (standard: de indbyggede)")
     p.add_argument("--kilder", type=Path, metavar="MAPPE",
                    help="mappen med aftaleteksterne, som kilde-henvisningerne kontrolleres mod "
-                        "(standard: ../shared/seeds ved siden af projektet, hvis den findes)")
+                        "(standard: kilder/ ved siden af regelsættene og projektets egne tekster i "
+                        "rulesets/kilder/; eller $RAMMEAFTALE_KILDER)")
     p.add_argument("--json", action="store_true", help="udskriv resultatet som JSON")
     p.set_defaults(handler=cmd_validate)
 
@@ -83,14 +84,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except RulesetErrors as exc:
             errors = list(exc.errors)
     sources = args.kilder if args.kilder is not None else check.default_sources()
-    if args.kilder is not None and not args.kilder.is_dir():
-        errors.append(InvalidRuleset(f"mappen med kildetekster {args.kilder} findes ikke", location=f"{args.kilder}:1"))
-        sources = None
+    if sources is not None and not sources.is_dir():
+        errors.append(InvalidRuleset(f"mappen med kildetekster {sources} findes ikke", location=f"{sources}:1"))
     if engine is not None:
         errors += check.example_problems(engine)
         if args.paths:
             errors += check.neighbour_overlaps(engine, args.paths, args.rulesets or [embedded_rulesets()])
-        if sources is not None:
+        if sources is None or sources.is_dir():
             errors += check.citation_problems(engine, sources)
     if errors:
         if args.json:
@@ -112,11 +112,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         missing = []                          # an example file that does not read: 'test' reports it
     warnings += [f"{r.id}: spørgsmålet '{q}' har intet eksempel i {r.id}/eksempler/; "
                  "'rammeaftale test' fejler, indtil der er et" for r, q in missing]
+    from ..tools.sources import embedded_sources
     note = (f"kilde-henvisningerne er kontrolleret mod {sources}" if sources is not None else
-            "kildeteksterne blev ikke fundet, så kilde-henvisningernes linjenumre er ikke kontrolleret "
-            "(angiv mappen med --kilder)")
+            f"kilde-henvisningerne er kontrolleret mod projektets egne kildetekster ({embedded_sources()}"
+            " og kilder/ ved siden af regelsættene)")
     if args.json:
-        print_json({"ok": True, "rulesets": ids, "kilder": str(sources) if sources else None}
+        print_json({"ok": True, "rulesets": ids, "kilder": str(sources or embedded_sources())}
                    | ({"warnings": warnings} if warnings else {}))
     else:
         for warning in warnings:

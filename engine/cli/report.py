@@ -6,7 +6,7 @@ from typing import Any
 
 from pathlib import Path
 
-from ..tools.report import DEFAULT_SOURCES, write_report
+from ..tools.report import write_report
 from .common import EXIT_OK, load_engine
 
 def register(commands: Any) -> None:
@@ -15,7 +15,8 @@ def register(commands: Any) -> None:
     p.add_argument("ruleset", metavar="REGELSÆT", help="regelsættets id")
     p.add_argument("--output", required=True, type=Path, metavar="FIL.html", help="HTML-filen, der skrives")
     p.add_argument("--kilder", type=Path, metavar="MAPPE",
-                   help=f"mappe med kildeteksterne (standard: {DEFAULT_SOURCES}, hvis den findes)")
+                   help="mappe med kildeteksterne (standard: projektets egne i rulesets/kilder/ og kilder/ ved "
+                        "siden af regelsættene; eller $RAMMEAFTALE_KILDER)")
     p.set_defaults(handler=cmd_report)
 
 

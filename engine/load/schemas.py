@@ -133,8 +133,11 @@ def _translate(doc: Document, error: "jsonschema.ValidationError") -> InvalidRul
         return InvalidRuleset(f"trinnet '{error.instance.get('id')}' skal have præcis én af "
                               f"{', '.join(step_kinds())} (har: {', '.join(found) or 'ingen'})",
                               location=doc.where(path))
-    if kind == "oneOf" and error.context:
-        inner = jsonschema.exceptions.best_match(error.context)
+    if kind in ("oneOf", "anyOf") and error.context:
+        # The branch whose type fits says what is wrong (a map of kilder with a bad file name is not
+        # "expected a list", even though the old list form is another branch).
+        fitting = [e for e in error.context if not (e.validator == "type" and not e.relative_path)]
+        inner = jsonschema.exceptions.best_match(fitting or error.context)
         return _translate(doc, inner) if inner is not None else _generic(doc, path, where, error)
     if kind == "enum":
         options = ", ".join(map(str, error.validator_value))

@@ -23,8 +23,9 @@ from .catalogue import Question, catalogue, normalise_paragraf
 from ..formula.dates import Frist, PeriodSyntaxError
 from ..errors import InvalidRuleset, RulesetErrors
 from ..formula.expr import MAX_LITERAL_EXPONENT, Expression, ExpressionError, Formulas
-from ..formula.functions import PERIOD_ARGUMENTS
+from ..formula.functions import MONTH_RULE_FUNCTIONS, PERIOD_ARGUMENTS
 from .extensions import CompileSession
+from .guards import BothGuards, ConditionGuard
 from .readings import Point, Reading
 from .kinds import kind_of
 from .ruleset import Parameter, RuleQuestion, Ruleset
@@ -37,17 +38,25 @@ RULESET_FILE = "regelsaet.yaml"
 #: Overlapping rows reported per table: the first ones say what to fix; 500,000 lines would not.
 MAX_OVERLAPS_REPORTED = 20
 EXAMPLES_DIR = "eksempler"
-KILDE_PATTERN = re.compile(r"^(?P<fil>[^\s:]+\.txt):(?P<fra>\d+)(?:-(?P<til>\d+))?(?:[\s,;·–-]+(?P<ref>.+))?$")
+#: A citation: ``KORTNAVN:LINJE[-LINJE] henvisning`` (``ra2021:1879-1884 Bilag 5``).  ``navn`` is the
+#: short name of a source under ``kilder``; the old form names the file itself (``FIL.txt:LINJE``),
+#: accepted for one release with a warning.
+KILDE_PATTERN = re.compile(r"^(?P<navn>[^\s:]+):(?P<fra>\d+)(?:-(?P<til>\d+))?(?:[\s,;·–-]+(?P<ref>.+))?$")
+SHORT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_EXAMPLE_KILDE = "ra2021:1879-1884 Bilag 5"
 _RESERVED = {"true", "false", "none"}
 
 
 class Scope:
     """What a step may refer to, and where to report problems."""
 
-    def __init__(self, doc: Document, errors: list[InvalidRuleset], source_files: set[str],
+    def __init__(self, doc: Document, errors: list[InvalidRuleset], sources: dict[str, str],
                  session: CompileSession, formulas: Formulas, names: dict[str, str],
-                 domains: dict[str, frozenset[Any]], types: dict[str, str]) -> None:
-        self.doc, self.errors, self.source_files = doc, errors, source_files
+                 domains: dict[str, frozenset[Any]], types: dict[str, str],
+                 warnings: list[str] | None = None, month_rule: bool = True) -> None:
+        self.doc, self.errors, self.sources = doc, errors, sources      # short name -> file
+        self.warnings = warnings if warnings is not None else []      # old forms, accepted for one release
+        self.month_rule = month_rule                                  # False: a library without maanedsregel
         self.session, self.formulas = session, formulas
         self.names, self.domains, self.types = names, domains, types
         self.params: dict[str, Parameter] = {}
@@ -57,9 +66,12 @@ class Scope:
     def fail(self, path: tuple[Any, ...], message: str) -> None:
         self.errors.append(InvalidRuleset(message, location=self.doc.where(path)))
 
+    def warn(self, path: tuple[Any, ...], message: str) -> None:
+        self.warnings.append(f"{self.doc.where(path)}: {message}")
+
     def child(self) -> "Scope":
-        child = Scope(self.doc, self.errors, self.source_files, self.session, self.formulas, dict(self.names),
-                      dict(self.domains), self.types)
+        child = Scope(self.doc, self.errors, self.sources, self.session, self.formulas, dict(self.names),
+                      dict(self.domains), self.types, self.warnings, self.month_rule)
         child.params = self.params
         child.points, child.used_params = self.points, self.used_params
         return child
@@ -72,6 +84,10 @@ class Scope:
         except ExpressionError as exc:
             self.fail(path, str(exc))
             return None
+        if not self.month_rule:
+            for function in sorted(MONTH_RULE_FUNCTIONS & set(expr.functions)):
+                self.fail(path, f"{function} regner med måneder, men biblioteket har ingen maanedsregel; "
+                                "skriv maanedsregel og maanedsregel_begrundelse i regelsaet.yaml")
         for name in expr.names:
             if name in self.params:
                 self.used_params.add(name)
@@ -89,16 +105,37 @@ class Scope:
 
     def kilde(self, value: Any, path: tuple[Any, ...]) -> str:
         text = str(value or "")
-        match = KILDE_PATTERN.match(text)
-        if not match:
-            self.fail(path, f"kilde '{text}' skal have formen FIL.txt:LINJE[-LINJE] henvisning "
-                            f"(fx '000_39f1ac2052c65da9.txt:1879-1884 Bilag 5')")
-        elif match["fil"] not in self.source_files:
-            self.fail(path, f"kilden '{match['fil']}' står ikke under kilder i {RULESET_FILE} "
-                            f"(kendte: {', '.join(sorted(self.source_files))})")
-        elif match["til"] and int(match["til"]) < int(match["fra"]):
-            self.fail(path, f"linjeintervallet i kilde '{text}' går baglæns")
+        problem, warning = citation_check(text, self.sources)
+        if problem:
+            self.fail(path, problem)
+        elif warning:
+            self.warn(path, warning)
         return text
+
+
+def citation_check(text: str, sources: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(error, warning) for one ``kilde`` against the ruleset's ``kilder`` (short name -> file)."""
+    known = ", ".join(sorted(n for n in sources if not n.endswith(".txt"))) or "ingen"
+    match = KILDE_PATTERN.match(text)
+    if not match:
+        return (f"kilde '{text}' skal have formen KORTNAVN:LINJE[-LINJE] henvisning (fx '{_EXAMPLE_KILDE}'; "
+                f"kortnavnene står under kilder i {RULESET_FILE}: {known})"), None
+    if match["til"] and int(match["til"]) < int(match["fra"]):
+        return f"linjeintervallet i kilde '{text}' går baglæns", None
+    name = match["navn"]
+    if name in sources and not name.endswith(".txt"):
+        return None, None
+    if name.endswith(".txt"):
+        short = next((n for n, f in sources.items() if f == name and not n.endswith(".txt")), None)
+        if name not in sources.values():
+            return (f"kildefilen '{name}' står ikke under kilder i {RULESET_FILE}; citér med kortnavnet "
+                    f"(kendte: {known})"), None
+        new = text.replace(name, short or "KORTNAVN", 1)
+        return None, (f"kilde '{text}' har den gamle form FIL.txt:LINJE; skriv '{new}'"
+                      + ("" if short else f" og giv filen et kortnavn under kilder i {RULESET_FILE}")
+                      + " (den gamle form afvises fra version 0.4)")
+    return (f"kilden '{name}' står ikke under kilder i {RULESET_FILE} (kendte kortnavne: {known}); "
+            f"tilføj den som '{name}: {{fil: FILNAVN.txt, titel: ...}}'"), None
 
 
 # --- the folder ---------------------------------------------------------------
@@ -130,7 +167,9 @@ def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
     errors.extend(schemas.check(doc, "ruleset.schema.json"))
     if errors:
         raise RulesetErrors(errors)
-    ruleset = _ruleset_header(doc, folder, errors)
+    warnings: list[str] = []
+    ruleset = _ruleset_header(doc, folder, errors, warnings)
+    ruleset.format_warnings = warnings
     scope = _root_scope(doc, errors, ruleset, session)
     ruleset.parameters = _parameters(doc.data.get("parametre", {}), scope, ("parametre",))
     ruleset.points = dict(scope.points)
@@ -174,23 +213,51 @@ def _digest(files: list[tuple[str, str]], libraries: dict[str, str]) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _ruleset_header(doc: Document, folder: Path, errors: list[InvalidRuleset]) -> Ruleset:
+#: Header keys of an agreement that a library (``type: bibliotek``) does not have.
+_AGREEMENT_ONLY = ("region", "gyldig_fra", "gyldig_til")
+
+
+def _ruleset_header(doc: Document, folder: Path, errors: list[InvalidRuleset], warnings: list[str]) -> Ruleset:
     data = doc.data
-    valid_from, valid_to = _date(data["gyldig_fra"], doc, "gyldig_fra"), _date(data["gyldig_til"], doc, "gyldig_til")
-    if valid_from > valid_to:
-        errors.append(InvalidRuleset("gyldig_fra ligger efter gyldig_til", location=doc.where(("gyldig_til",))))
+    kind = data.get("type", "aftale")
+    if kind == "bibliotek":
+        # A library is never chosen by date: its rules carry their own validity (gyldig_fra/gyldig_til in
+        # the question file), and it has no region.  The old header with a formal period still loads.
+        old = [k for k in _AGREEMENT_ONLY if k in data]
+        if old:
+            warnings.append(f"{doc.where((old[0],))}: et bibliotek har hverken region eller aftaleperiode "
+                            f"(slet {', '.join(old)}; et spørgsmåls gyldighed skrives i spørgsmålsfilen med "
+                            "gyldig_fra/gyldig_til); den gamle form afvises fra version 0.4")
+        valid_from, valid_to, region = _dt.date.min, _dt.date.max, ""
+    else:
+        valid_from, valid_to = _date(data["gyldig_fra"], doc, "gyldig_fra"), _date(data["gyldig_til"], doc, "gyldig_til")
+        region = data["region"]
+        if valid_from > valid_to:
+            errors.append(InvalidRuleset("gyldig_fra ligger efter gyldig_til", location=doc.where(("gyldig_til",))))
     if data["id"] != folder.name:
         errors.append(InvalidRuleset(f"id '{data['id']}' skal være det samme som mappens navn '{folder.name}'",
                                      location=doc.where(("id",))))
-    return Ruleset(id=data["id"], region=data["region"], name=data["navn"], kind=data.get("type", "aftale"),
+    return Ruleset(id=data["id"], region=region, name=data["navn"], kind=kind,
                    valid_from=valid_from, valid_to=valid_to, status=data["status"],
-                   month_rule=data["maanedsregel"], folder=folder, sources=list(data["kilder"]), data=data,
-                   header=doc)
+                   month_rule=data.get("maanedsregel", "afkort"), folder=folder,
+                   sources=_kilder(doc, warnings), data=data, header=doc)
+
+
+def _kilder(doc: Document, warnings: list[str]) -> dict[str, dict[str, Any]]:
+    """The header's sources by short name (the old list form: by file name, with a warning)."""
+    raw = doc.data["kilder"]
+    if isinstance(raw, dict):
+        return {str(name): dict(spec) for name, spec in raw.items()}
+    warnings.append(f"{doc.where(('kilder',))}: kilder er en liste (den gamle form); skriv et kort med et "
+                    "kortnavn pr. kilde, fx 'ra2021: {fil: syddanmark-rammeaftale-2021-2022.txt, titel: ...}', "
+                    "og citér 'ra2021:LINJE'; den gamle form afvises fra version 0.4")
+    return {str(spec["fil"]): dict(spec) for spec in raw}
 
 
 def _root_scope(doc: Document, errors: list[InvalidRuleset], ruleset: Ruleset, session: CompileSession) -> Scope:
-    files = {s["fil"] for s in ruleset.sources}
-    return Scope(doc, errors, files, session, session.formulas(ruleset.month_rule), {}, {}, {})
+    files = {name: str(spec["fil"]) for name, spec in ruleset.sources.items()}
+    return Scope(doc, errors, files, session, session.formulas(ruleset.month_rule), {}, {}, {},
+                 ruleset.format_warnings, month_rule="maanedsregel" in ruleset.data)
 
 
 def _date(value: Any, doc: Document, key: str) -> _dt.date:
@@ -475,10 +542,38 @@ def _source(data: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(data)
 
 
-def _outputs(raw: dict[str, Any], spec: Question, scope: Scope, meta: Meta) -> dict[str, Expression]:
+def _result_entries(raw: Any, scope: Scope) -> list[tuple[str, Any, tuple[Any, ...]]]:
+    """``resultat`` as (output name, formula, path): a bare name is the step (or input) of that name.
+
+    The old form, a mapping ``navn: formel``, is still read, with a warning.
+    """
+    if isinstance(raw, dict):
+        identity = [n for n, f in raw.items() if f == n]
+        scope.warn(("resultat",), "resultat er et kort (den gamle form); skriv en liste: navne, hvor output er "
+                                  "trinnet med samme navn, og 'navn: formel' kun hvor der skal regnes"
+                                  + (f" ({len(identity)} af {len(raw)} er blot navnet selv)" if identity else "")
+                                  + "; den gamle form afvises fra version 0.4")
+        return [(str(n), f, ("resultat", n)) for n, f in raw.items()]
+    out = []
+    for i, item in enumerate(raw):
+        if isinstance(item, str):
+            out.append((item, item, ("resultat", i)))
+        else:
+            (name, formula), = item.items()
+            if formula == name:
+                scope.fail(("resultat", i, name), f"'{name}: {name}' siger det samme som blot '{name}'; skriv '- {name}'")
+            out.append((str(name), formula, ("resultat", i, name)))
+    names = [n for n, _, _ in out]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        scope.fail(("resultat",), f"outputtet '{dup}' står flere gange under resultat")
+    return out
+
+
+def _outputs(raw: Any, spec: Question, scope: Scope, meta: Meta) -> dict[str, Expression]:
     out: dict[str, Expression] = {}
-    for name, source in raw.items():
-        here = ("resultat", name)
+    entries = _result_entries(raw, scope)
+    given = {name for name, _, _ in entries}
+    for name, source, here in entries:
         if name not in spec.outputs:
             scope.fail(here, f"'{name}' er ikke et output af '{spec.name}' (kendte: {', '.join(spec.outputs)})")
             continue
@@ -486,7 +581,7 @@ def _outputs(raw: dict[str, Any], spec: Question, scope: Scope, meta: Meta) -> d
         if expr is not None:
             out[name] = expr
     for name, field in spec.outputs.items():
-        if field.required and name not in raw:
+        if field.required and name not in given:
             scope.fail(("resultat",), f"det påkrævede output '{name}' mangler under resultat")
     return out
 
@@ -507,8 +602,45 @@ def _step(data: dict[str, Any], scope: Scope, path: tuple[Any, ...]) -> Step | N
     if "laesninger" in data and kind != "formel":
         scope.fail(path + ("laesninger",), "laesninger kan kun stå ved en formel, en tabelrække eller en "
                                               f"parameter (ikke ved et trin af typen '{kind}')")
-    guard = scope.expression(data["naar"], path + ("naar",), meta=meta) if "naar" in data else None
-    return _COMPILE[kind](data, meta, guard, scope, path)
+    return _COMPILE[kind](data, meta, _guard(data, scope, path, meta), scope, path)
+
+
+def _guard(data: Mapping[str, Any], scope: Scope, path: tuple[Any, ...], meta: Meta) -> Any:
+    """A step's condition: ``naar`` (a table row) and/or ``naar_formel`` (a formula); None without either.
+
+    The old form — a formula under ``naar`` — is still read as ``naar_formel``, with a warning.
+    """
+    row = formula = None
+    if "naar" in data and isinstance(data["naar"], str):
+        scope.warn(path + ("naar",), f"en formel under naar er den gamle form; skriv 'naar_formel: {data['naar']}' "
+                                     "(naar er en tabelrække, fx naar: {omraade: botilbud}); den gamle form "
+                                     "afvises fra version 0.4")
+        if "naar_formel" in data:
+            scope.fail(path + ("naar",), "trinnet har både en formel under naar og naar_formel; skriv én naar_formel")
+        formula = scope.expression(data["naar"], path + ("naar",), meta=meta)
+    elif "naar" in data:
+        row = _condition_row(data["naar"], scope, path + ("naar",))
+    if "naar_formel" in data:
+        formula = scope.expression(data["naar_formel"], path + ("naar_formel",), meta=meta)
+    if row is not None and formula is not None:
+        return BothGuards(row, formula)
+    return row if row is not None else formula
+
+
+def _condition_row(raw: Mapping[str, Any], scope: Scope, path: tuple[Any, ...]) -> ConditionGuard | None:
+    """``naar: {navn: celle, ...}`` on a step: each name must be known here, each cell as in a table row."""
+    if not raw:
+        scope.fail(path, "naar er tom; udelad den, eller skriv fx naar: {omraade: botilbud}")
+        return None
+    cells = {}
+    for name, cell in raw.items():
+        if name in scope.params:
+            scope.used_params.add(name)
+        if name not in scope.names:
+            scope.fail(path + (name,), f"ukendt navn '{name}' under naar (kendte navne: {', '.join(scope.names)})")
+            continue
+        cells[str(name)] = _cell(cell, str(name), scope, path + (name,))
+    return ConditionGuard(cells, raw) if cells else None
 
 
 def _formula_step(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
@@ -746,17 +878,50 @@ def _check_no_match_field(spec: dict[str, Any] | None, scope: Scope, path: tuple
         scope.kilde(spec["kilde"], path + ("ingen_match", "kilde"))
 
 
+def _names_written(steps: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Names a variant's own steps write (step ids, table outcomes), as written — before compiling."""
+    out: set[str] = set()
+    for step in steps:
+        if isinstance(step, Mapping):
+            out.add(str(step.get("id")))
+            table = step.get("tabel")
+            if isinstance(table, Mapping):
+                out.update(str(n) for n in table.get("udfald", ()))
+    return out
+
+
 def _variants(data: dict[str, Any], meta: Meta, guard: Expression | None, scope: Scope,
               path: tuple[Any, ...]) -> Variants:
     conditions = _conditions(data["input"], data["liste"], "unik", scope, path, "liste")
     variants: dict[str, Variant] = {}
     defined: list[set[str]] = []
+    standard = data.get("standard", {})
+    used_defaults: set[str] = set()
     for v, raw in enumerate(data["liste"]):
         here = path + ("liste", v)
         child = scope.child()
-        steps = _steps(raw["trin"], child, here + ("trin",))
-        variants[raw["id"]] = Variant(_meta(raw, scope, here, raw["id"], "variant"), steps)
+        vmeta = _meta(raw, scope, here, raw["id"], "variant")
+        own = _names_written(raw["trin"])
+        defaults: list[Step] = []
+        for name, source in standard.items():
+            if name in own:
+                continue
+            used_defaults.add(name)
+            where = path + ("standard", name)
+            dmeta = Meta(id=name, kind="formel", where=scope.doc.where(where), kilde=vmeta.kilde,
+                         title=f"Standard for varianterne i {meta.id}", text=None, note=None, status=None,
+                         source=_source({"id": name, "formel": source, "kilde": vmeta.kilde}))
+            expr = child.expression(source, where, meta=dmeta)
+            child.define(name, where, f"standard i {scope.doc.where(path)}")
+            if expr is not None:
+                defaults.append(Formula(dmeta, None, expr, None))
+        steps = defaults + _steps(raw["trin"], child, here + ("trin",))
+        variants[raw["id"]] = Variant(vmeta, steps)
         defined.append(set(child.names) - set(scope.names))
+    for name in standard:
+        if name not in used_defaults:
+            scope.fail(path + ("standard", name), f"alle varianter sætter selv '{name}', så standarden bruges "
+                                                  "aldrig; slet den")
     shared = tuple(sorted(set.intersection(*defined))) if defined else ()
     for name in shared:
         scope.names[name] = f"fælles navn fra varianterne i {meta.id}"

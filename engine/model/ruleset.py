@@ -126,7 +126,7 @@ class Ruleset:
     status: str
     month_rule: str
     folder: Path
-    sources: list[dict[str, Any]]
+    sources: dict[str, dict[str, Any]]                          # kilder by short name: {fil, titel, status}
     data: dict[str, Any] = field(default_factory=dict)      # regelsaet.yaml as written
     parameters: dict[str, Parameter] = field(default_factory=dict)
     questions: dict[str, RuleQuestion] = field(default_factory=dict)
@@ -136,6 +136,8 @@ class Ruleset:
     digest: str = ""
     #: Every point of alternative readings declared in this ruleset's own files, by id.
     points: dict[str, Point] = field(default_factory=dict)
+    #: ``file:line: message`` for each old form of the format still accepted (``validate`` prints them).
+    format_warnings: list[str] = field(default_factory=list)
 
     def where(self, path: tuple[Any, ...] = ()) -> str:
         """``file:line`` of ``path`` in ``regelsaet.yaml`` (e.g. ``("genbrug", 0)``)."""

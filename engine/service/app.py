@@ -221,8 +221,8 @@ def create_app(engine: Engine | None = None, *, paths: Sequence[Path | str] | No
         found = discover()
         folders = list(paths) if paths else [embedded_rulesets(), *found.ruleset_sources]
         engine = Engine.from_path(*folders, plugins=found)
-    from ..tools.report import DEFAULT_SOURCES
-    service = Service(engine, limits or ServiceLimits(), sources if sources is not None else DEFAULT_SOURCES)
+    from ..tools.sources import explicit_sources
+    service = Service(engine, limits or ServiceLimits(), sources if sources is not None else explicit_sources())
     handler: Callable[[Request, Exception], Awaitable[Response]]
     routes = [
         Route("/healthz", healthz),

@@ -75,7 +75,7 @@ class Service:
 
     def __post_init__(self) -> None:
         from ..tools.report import Sources
-        self.quotes = Sources(self.sources)
+        self.quotes = Sources(self.sources, self.engine.rulesets())
 
     def limiter(self) -> anyio.CapacityLimiter:
         """The worker threads evaluations run in (created in the event loop, on first use)."""

@@ -7,10 +7,9 @@ inside it.  A few mistakes are only visible from outside the folder:
 * a period that overlaps another agreement of the same region that is not in
   the folder being validated — the rulesets beside it, and those the command
   would otherwise load (the embedded ones or ``--rulesets``);
-* a ``kilde`` that names a file missing from the source texts, or lines past
-  its end or only blank lines — checked when the source folder is at hand
-  (``--kilder``, default ``../shared/seeds`` beside the project), and said so
-  when it is not;
+* a ``kilde`` whose source file is missing, or whose lines are past its end
+  or only blank — against the project's own texts (``rulesets/kilder/``, see
+  :mod:`.sources`) or an explicit folder (``--kilder``);
 * an answered question without a worked example (``rammeaftale test`` and the
   project's test suite both count it as a failure).
 
@@ -29,16 +28,13 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from ..errors import InvalidRuleset, RulesetErrors
 from ..load.files import read_regular_file
 from ..load.yamlload import Document, load_file
-from ..model.compiler import EXAMPLES_DIR, KILDE_PATTERN, RULESET_FILE
+from ..model.compiler import EXAMPLES_DIR, RULESET_FILE
 from ..model.ruleset import Ruleset
+from .sources import Sources, explicit_sources
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..run.api import Engine
 
-#: Where the source texts are today: ``shared/seeds`` beside the project checkout.
-DEFAULT_SOURCES = Path(__file__).resolve().parents[3] / "shared" / "seeds"
-_SOURCE_NAME = re.compile(r"[^./\\:\x00-\x1f][^/\\:\x00-\x1f]*")
-_MAX_SOURCE_BYTES = 20_000_000
 
 
 def path_problems(paths: Iterable[Path]) -> list[InvalidRuleset]:
@@ -130,76 +126,42 @@ def _where(ruleset: Ruleset, key: str) -> str:
 
 # --- citations ------------------------------------------------------------------------
 
-class SourceTexts:
-    """The agreement texts a ``kilde`` points into, read as ``grep -n`` counts lines."""
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder if folder is not None and folder.is_dir() else None
-        self._lines: dict[str, list[str] | None] = {}
-
-    def lines(self, name: str) -> list[str] | None:
-        if name not in self._lines:
-            self._lines[name] = None
-            if self.folder is not None and _SOURCE_NAME.fullmatch(name) and (self.folder / name).is_file():
-                try:
-                    raw = read_regular_file(self.folder / name, self.folder, _MAX_SOURCE_BYTES)
-                except InvalidRuleset:
-                    raw = None
-                if raw is not None:
-                    # "\n" only: the seeds contain form feeds, which splitlines() would also split at.
-                    self._lines[name] = raw.decode("utf-8", errors="replace").split("\n")
-        return self._lines[name]
-
-
 def default_sources() -> Path | None:
-    """``$RAMMEAFTALE_KILDER`` or ``shared/seeds`` beside the project, if it is there."""
-    env = os.environ.get("RAMMEAFTALE_KILDER")
-    folder = Path(env) if env else DEFAULT_SOURCES
-    return folder if folder.is_dir() else None
+    """An explicit source folder (``$RAMMEAFTALE_KILDER``); None means the project's own texts."""
+    return explicit_sources()
 
 
-def citation_problems(engine: "Engine", sources: Path) -> list[InvalidRuleset]:
-    """Every ``kilde`` (and every file under ``kilder``) of every loaded ruleset, checked against ``sources``."""
-    texts = SourceTexts(sources)
+def citation_problems(engine: "Engine", sources: Path | None = None) -> list[InvalidRuleset]:
+    """Every ``kilde`` (and every file under ``kilder``) of every loaded ruleset, checked against the texts.
+
+    ``sources``: an explicit folder that replaces the lookup of :mod:`.sources`
+    (None: ``kilder/`` beside each ruleset, then the project's own texts).
+    """
+    rulesets = sorted(engine.rulesets(), key=lambda r: r.id)
+    texts = Sources(sources, rulesets)
     out: list[InvalidRuleset] = []
-    for ruleset in sorted(engine.rulesets(), key=lambda r: r.id):
+    for name, ruleset, fil, first in texts.conflicts:
+        out.append(InvalidRuleset(
+            f"kortnavnet '{name}' står for {fil} her, men for {first} i et andet regelsæt; et kortnavn skal "
+            "betyde den samme tekst overalt (vælg et andet kortnavn)", location=ruleset.where(("kilder", name))))
+    for ruleset in rulesets:
         for doc in _documents(ruleset):
             data = doc.data if isinstance(doc.data, dict) else {}
             if doc.file.endswith("/" + RULESET_FILE):
-                for i, source in enumerate(data.get("kilder") or []):
-                    name = source.get("fil") if isinstance(source, dict) else None
-                    if isinstance(name, str) and texts.lines(name) is None:
+                for name, spec in ruleset.sources.items():
+                    if texts.lines(name) is None:
                         out.append(InvalidRuleset(
-                            f"kildefilen '{name}' findes ikke i {sources}; ret filnavnet under kilder "
-                            f"(filerne der: {_listing(sources)})", location=doc.where(("kilder", i, "fil"))))
+                            f"kildefilen '{spec.get('fil')}' findes ikke i {texts.where(name)}; læg aftaleteksten "
+                            f"dér (PDF → tekst, fx pdftotext -layout), eller ret fil under kilder",
+                            location=ruleset.where(("kilder", name, "fil") if isinstance(data.get("kilder"), dict)
+                                                   else ("kilder",))))
             for path, kilde in _citations(doc.data, ()):
-                problem = _citation_problem(kilde, texts)
+                if doc.file.endswith("/" + RULESET_FILE) and path[:1] == ("genverificer",):
+                    continue          # the citation a rule had in the ruleset it was copied from
+                problem = texts.problem(kilde)
                 if problem:
                     out.append(InvalidRuleset(problem, location=doc.where(path)))
     return out
-
-
-def _listing(folder: Path) -> str:
-    names = sorted(p.name for p in folder.glob("*.txt"))
-    return ", ".join(names[:8]) + (" …" if len(names) > 8 else "") if names else "ingen .txt-filer"
-
-
-def _citation_problem(kilde: str, texts: SourceTexts) -> str | None:
-    match = KILDE_PATTERN.match(kilde)
-    if not match:
-        return None                 # the compiler reports the form
-    lines = texts.lines(match["fil"])
-    if lines is None:
-        return f"kilde '{kilde}': filen {match['fil']} findes ikke blandt kildeteksterne"
-    start, end = int(match["fra"]), int(match["til"] or match["fra"])
-    if start < 1:
-        return f"kilde '{kilde}': linjenumre begynder ved 1"
-    if end > len(lines):
-        return (f"kilde '{kilde}' peger ud over filens sidste linje ({len(lines)}); "
-                f"ret linjenummeret (slå op med: grep -n 'ord fra teksten' {match['fil']})")
-    if not any(line.strip() for line in lines[start - 1:end]):
-        return f"kilde '{kilde}' peger kun på tomme linjer; ret linjenummeret"
-    return None
 
 
 def _documents(ruleset: Ruleset) -> Iterator[Document]:

@@ -4,8 +4,8 @@ Politicians, kommuner and auditors do not read YAML.  ``rammeaftale report``
 writes one self-contained page (no scripts, no external files, prints well)
 that shows each question the ruleset answers or does not regulate, its
 tables and formulas, status badges, and for every rule its ``kilde`` — with
-the quoted line(s) from the source text when the sources are at hand
-(``--kilder DIR``, default ``../shared/seeds`` next to the project).
+the quoted line(s) from the source text — the project's own copy in
+``rulesets/kilder/`` (also inside an installed wheel), or ``--kilder DIR``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from ..errors import InvalidRuleset
-from ..load.files import read_regular_file
 from ..model.catalogue import catalogue
 from ..model.compiler import KILDE_PATTERN
 from ..model.kinds import kind_of
@@ -26,14 +24,11 @@ from ..model.ruleset import RuleQuestion, Ruleset
 from ..model.values import to_text
 from .rulemap import answered
 from .scaffold import unverified
+from .sources import Sources as SourceTexts, explicit_sources
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..run.api import Engine
 
-DEFAULT_SOURCES = Path(__file__).resolve().parents[3] / "shared" / "seeds"
-#: A source file name as ``kilder`` may give it: one plain name, no folder, not hidden.
-SOURCE_NAME = re.compile(r"[^./\\:\x00-\x1f][^/\\:\x00-\x1f]*")
-MAX_SOURCE_BYTES = 20_000_000
 MAX_QUOTE_LINES = 12
 
 CSS = """
@@ -97,44 +92,16 @@ def condition_text(cell: Any) -> str:
 
 # --- sources ---------------------------------------------------------------------
 
-class Sources:
-    """Quotes source lines for a ``kilde`` (``FIL.txt:FRA-TIL henvisning``).
+class Sources(SourceTexts):
+    """Quotes source lines for a ``kilde`` (``KORTNAVN:FRA-TIL henvisning``), as HTML for the page.
 
-    Only a plain file name (:data:`SOURCE_NAME`) naming a regular file inside
-    the source folder is read — the same rule the ruleset schema sets for
-    ``kilder`` at load, checked again here whatever the ruleset data says — and
-    through :func:`read_regular_file`, so ``../``, absolute paths, symlinks out
-    of the folder, FIFOs and devices are never quoted.
+    The texts are the project's own (``rulesets/kilder/``, in the wheel too)
+    unless an explicit folder is given; see :mod:`rammeaftale.tools.sources`
+    for the lookup and the file-safety rules.
     """
 
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder if folder and folder.is_dir() else None
-        self._files: dict[str, list[str] | None] = {}
-
-    def quote(self, kilde: str | None) -> list[tuple[int, str]]:
-        match = KILDE_PATTERN.match(kilde or "")
-        if not match or self.folder is None:
-            return []
-        lines = self._lines(match["fil"])
-        if not lines:
-            return []
-        start = int(match["fra"])
-        end = min(int(match["til"] or start), start + MAX_QUOTE_LINES - 1, len(lines))
-        return [(n, lines[n - 1].rstrip()) for n in range(start, end + 1)]
-
-    def _lines(self, name: str) -> list[str] | None:
-        if name not in self._files:
-            self._files[name] = None
-            if self.folder is not None and SOURCE_NAME.fullmatch(name):
-                try:
-                    raw = read_regular_file(self.folder / name, self.folder, MAX_SOURCE_BYTES)
-                except InvalidRuleset:
-                    raw = None
-                # Citations count lines as grep -n does ("\n" only); splitlines() would
-                # also break at the form feeds the PDF extraction left in the seeds.
-                if raw is not None:
-                    self._files[name] = raw.decode("utf-8", errors="replace").split("\n")
-        return self._files[name]
+    def quote(self, kilde: str | None, max_lines: int = MAX_QUOTE_LINES) -> list[tuple[int, str]]:
+        return super().quote(kilde, max_lines)
 
     def cite(self, kilde: str | None) -> str:
         """The citation line plus its quoted text (if the sources are available)."""
@@ -158,6 +125,10 @@ def _span(kilde: str) -> int:
 def render_ruleset(engine: "Engine", ruleset: Ruleset, sources: Sources) -> str:
     """The whole printable page for one ruleset."""
     questions = answered(ruleset, engine.registry.get)
+    sources.add(ruleset)
+    for question in questions.values():
+        if question.owner != ruleset.id and question.owner in engine.registry.rulesets:
+            sources.add(engine.registry.rulesets[question.owner])
     parts = [_header(ruleset, sources), _contents(ruleset, questions), _readings(ruleset, questions, sources),
              _parameters(ruleset, sources)]
     for name, spec in catalogue().items():
@@ -185,22 +156,28 @@ def _contents(ruleset: Ruleset, questions: dict[str, RuleQuestion]) -> str:
 
 def _header(ruleset: Ruleset, sources: Sources) -> str:
     data = ruleset.data
+    where = ("bibliotek med fælles regler (hvert spørgsmål har sin egen gyldighed)" if ruleset.kind == "bibliotek"
+             else f"region {esc(ruleset.region)} · gælder {ruleset.valid_from.isoformat()} – "
+                  f"{ruleset.valid_to.isoformat()}")
     out = [f"<h1>{esc(ruleset.name)}{badge(ruleset.status)}</h1>",
-           f'<p class="meta">Regelsæt <code>{esc(ruleset.id)}</code> · region {esc(ruleset.region)} · '
-           f"gælder {ruleset.valid_from.isoformat()} – {ruleset.valid_to.isoformat()}"
+           f'<p class="meta">Regelsæt <code>{esc(ruleset.id)}</code> · {where}'
            + (f" · afløser <code>{esc(data['afloeser'])}</code>" if data.get("afloeser") else "") + "</p>"]
     if ruleset.status_reason:
         out.append(f"<p>{esc(ruleset.status_reason)}</p>")
-    out.append(f"<p><b>Månedsregel:</b> {esc(ruleset.month_rule)}. {esc(data.get('maanedsregel_begrundelse', ''))}</p>")
+    if "maanedsregel" in data:
+        out.append(f"<p><b>Månedsregel:</b> {esc(ruleset.month_rule)}. "
+                   f"{esc(data.get('maanedsregel_begrundelse', ''))}</p>")
     warnings = unverified(ruleset)
     if warnings:
         out.append(f'<p class="warn"><b>{len(warnings)} regler er ikke genverificeret</b> mod den nye aftaletekst; '
                    "de er kopieret fra den forrige periode.</p>")
-    items = "".join(f"<li><code>{esc(s['fil'])}</code> — {esc(s['titel'])}{badge(s.get('status'))}</li>"
-                    for s in ruleset.sources)
+    items = "".join(f"<li><code>{esc(name)}</code> — {esc(s['titel'])} (<code>{esc(s['fil'])}</code>)"
+                    f"{badge(s.get('status'))}</li>" for name, s in ruleset.sources.items())
     out.append(f"<h3>Kilder</h3><ul>{items}</ul>")
-    if sources.folder is None:
-        out.append('<p class="note">Kildeteksterne var ikke tilgængelige; citaterne vises uden tekst.</p>')
+    missing = [name for name in ruleset.sources if sources.lines(name) is None]
+    if missing:
+        out.append('<p class="note">Kildeteksterne var ikke tilgængelige for '
+                   f"{esc(', '.join(missing))} ({esc(sources.where(missing[0]))}); citaterne vises uden tekst.</p>")
     return "\n".join(out)
 
 
@@ -266,7 +243,8 @@ def _question(name: str, title: str, data: Mapping[str, Any], ruleset: Ruleset, 
                        for k, v in local.items())
         out.append(f"<table><tr><th>Tal</th><th>Værdi</th><th>Betydning</th><th>Kilde</th></tr>{rows}</table>")
     out.append(_steps(data.get("trin", []), sources))
-    results = "".join(f"<li><code>{esc(k)}</code> = {esc(plain(v))}</li>" for k, v in data.get("resultat", {}).items())
+    results = "".join(f"<li><code>{esc(k)}</code>" + (f" = {esc(plain(v))}" if v != k else " (trinnet af samme navn)")
+                      + "</li>" for k, v in result_entries(data.get("resultat")))
     out.append(f"<h3>Svaret</h3><ul>{results}</ul>")
     return "\n".join(out)
 
@@ -292,9 +270,35 @@ def _steps(steps: Iterable[dict[str, Any]], sources: Sources) -> str:
 
 def _step(step: Mapping[str, Any], sources: Sources) -> str:
     head = (f'<div class="step"><h3>{esc(step.get("titel") or step["id"])}{badge(step.get("status"))}</h3>'
-            + (f"<p>Kun når: <code>{esc(plain(step['naar']))}</code></p>" if step.get("naar") else ""))
+            + _guard_text(step))
     body = _BODIES[kind_of(step)](step, sources)
     return head + body + _text(step) + sources.cite(step.get("kilde")) + "</div>"
+
+
+def _guard_text(step: Mapping[str, Any]) -> str:
+    """"Kun når …": the row condition in words and/or the formula (the old form: a formula under naar)."""
+    parts = []
+    naar = step.get("naar")
+    if isinstance(naar, Mapping) and naar:
+        parts.append(esc("; ".join(f"{k} er {condition_text(v)}" for k, v in naar.items())))
+    elif isinstance(naar, str):
+        parts.append(f"<code>{esc(plain(naar))}</code>")
+    if step.get("naar_formel"):
+        parts.append(f"<code>{esc(plain(step['naar_formel']))}</code>")
+    return f"<p>Kun når: {' og '.join(parts)}</p>" if parts else ""
+
+
+def result_entries(raw: Any) -> list[tuple[str, Any]]:
+    """``resultat`` as (output, formula) pairs; a bare name is its own formula (the old form: a mapping)."""
+    if isinstance(raw, Mapping):
+        return list(raw.items())
+    out: list[tuple[str, Any]] = []
+    for item in raw or ():
+        if isinstance(item, Mapping):
+            out.extend(item.items())
+        else:
+            out.append((item, item))
+    return out
 
 
 def _formula(step: dict[str, Any], sources: Sources) -> str:
@@ -343,6 +347,9 @@ def _warning(step: dict[str, Any], sources: Sources) -> str:
 def _variants(step: dict[str, Any], sources: Sources) -> str:
     spec = step["varianter"]
     out = [f"<p>Én af følgende varianter vælges efter {esc(', '.join(spec['input']))}:</p>"]
+    if spec.get("standard"):
+        given = ", ".join(f"{k} = {plain(v)}" for k, v in spec["standard"].items())
+        out.append(f"<p>En variant, der ikke selv sætter det, har: <code>{esc(given)}</code>.</p>")
     for variant in spec["liste"]:
         when = "; ".join(f"{k} er {condition_text(v)}" for k, v in variant["naar"].items())
         out.append(f'<div class="step" style="margin-left:1rem"><h3>{esc(variant["titel"])}'
@@ -366,7 +373,8 @@ _BODIES: dict[str, Callable[[Mapping[str, Any], Sources], str]] = {
 
 
 def write_report(engine: "Engine", ruleset_id: str, output: Path, sources_dir: Path | None = None) -> Path:
-    """Render ``ruleset_id`` to ``output`` (HTML); quotes come from ``sources_dir`` when present."""
+    """Render ``ruleset_id`` to ``output`` (HTML); quotes come from the project's own texts or ``sources_dir``."""
     ruleset = engine.ruleset(ruleset_id)
-    output.write_text(render_ruleset(engine, ruleset, Sources(sources_dir or DEFAULT_SOURCES)), "utf-8")
+    sources = Sources(sources_dir or explicit_sources(), engine.rulesets())
+    output.write_text(render_ruleset(engine, ruleset, sources), "utf-8")
     return output

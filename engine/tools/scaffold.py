@@ -59,7 +59,15 @@ def new_period(engine: "Engine", from_id: str, new_id: str, fra: _dt.date, til: 
     header = folder / RULESET_FILE
     header.write_text(_rewrite(header.read_text("utf-8"), source, new_id, fra, til, entries), "utf-8")
     _editor_support(folder)
-    return Scaffold(folder, len(entries), _notes(source) + _prose_notes(source, folder, new_id))
+    return Scaffold(folder, len(entries), _notes(source) + [_text_note(parent)] + _prose_notes(source, folder, new_id))
+
+
+def _text_note(parent: Path) -> str:
+    """Where the new agreement's text goes, and how it is cited."""
+    return (f"Læg den nye aftaletekst i {parent / 'kilder'}/ (PDF → tekst: pdftotext -layout AFTALE.pdf "
+            f"{parent / 'kilder'}/REGION-rammeaftale-ÅR.txt), skriv den under kilder i {RULESET_FILE} med et "
+            "kortnavn (fx ra2027: {fil: …, titel: …}), og citér den som ra2027:LINJE (grep -n viser linjen). "
+            "Se rulesets/kilder/README.md.")
 
 
 def installed(folder: Path) -> bool:
@@ -277,7 +285,7 @@ def validation_warnings(engine: "Engine", known: Iterable[Path] = ()) -> list[st
     ``known``: folders of other rulesets, where the period a new one replaces
     (``afloeser``) is looked up when it was not validated with it.
     """
-    out = [w for r in sorted(engine.rulesets(), key=lambda r: r.id) for w in unverified(r)]
+    out = [w for r in sorted(engine.rulesets(), key=lambda r: r.id) for w in r.format_warnings + unverified(r)]
     wanted = {r.data.get("afloeser") for r in engine.rulesets()} - {None} - set(engine.registry.rulesets)
     others: dict[str, Ruleset] = {}
     if wanted and known:
