@@ -292,8 +292,14 @@ def _integer(spec: Mapping[str, Any], raw: Any, path: str) -> int:
 
 
 def _date(spec: Mapping[str, Any], raw: Any, path: str) -> _dt.date:
+    return parse_date(raw, path)
+
+
+def parse_date(raw: Any, path: str) -> _dt.date:
+    """A date as every door reads one: a ``date`` or ``ÅÅÅÅ-MM-DD``, never a ``datetime``; else invalid_case."""
     if isinstance(raw, _dt.datetime):
-        raise InvalidCase(f"'{path}' skal være en dato uden klokkeslæt", path=path)
+        raise InvalidCase(f"'{path}' skal være en dato uden klokkeslæt (fik {raw.isoformat()}); "
+                          f"brug {raw.date().isoformat()}", path=path)
     if isinstance(raw, _dt.date):
         return raw
     if isinstance(raw, str) and len(raw) == 10 and raw[4] == raw[7] == "-" and raw[:4].isdigit():

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
-from ..model.catalogue import catalogue, catalogue_version
+from ..model.catalogue import catalogue, catalogue_version, parse_date
 from ..model.trace import ResultWarning
 from ..errors import EngineError, InvalidCase, InvalidRuleset, NotRegulated
 from ..formula.money import CONTEXT
@@ -125,7 +125,7 @@ class Engine:
             return chosen
         if not region or dato is None:
             raise InvalidCase("angiv enten ruleset eller både region og dato", path="ruleset")
-        return self.registry.resolve(region, _parse_date(dato, "dato"))
+        return self.registry.resolve(region, parse_date(dato, "dato"))
 
     def rulesets(self) -> list[Ruleset]:
         return list(self.registry.rulesets.values())
@@ -147,7 +147,7 @@ class Engine:
         if spec is None:
             raise InvalidCase(f"ukendt spørgsmål '{question}'; kendte: {', '.join(catalogue())}", path="question")
         if dato is not None:
-            dato = _parse_date(dato, "dato")    # refused before anything else, whichever ruleset is chosen
+            dato = parse_date(dato, "dato")    # refused before anything else, whichever ruleset is chosen
         with decimal.localcontext(CONTEXT):     # the caller's context never changes an answer
             values = spec.coerce_case(case)
             if not ruleset and dato is None and region:
@@ -194,7 +194,7 @@ class Engine:
         if chosen.kind != "aftale":
             return None
         field_ = DECISION_DATE_FIELD.get(question)
-        day = _parse_date(dato, "dato") if dato is not None else values.get(field_ or "")
+        day = parse_date(dato, "dato") if dato is not None else values.get(field_ or "")
         if not isinstance(day, _dt.date) or chosen.covers(day):
             return None
         what = "dato" if dato is not None else field_
@@ -314,21 +314,6 @@ def _reading_warnings(touched: Sequence[Point], readings: Mapping[str, str], alt
 
 def _within(day: _dt.date, start: _dt.date | None, end: _dt.date | None) -> bool:
     return (start is None or day >= start) and (end is None or day <= end)
-
-
-def _parse_date(value: str | _dt.date, path: str) -> _dt.date:
-    """A decision date as the case's date fields read one: a ``date`` or ``ÅÅÅÅ-MM-DD``, never a ``datetime``."""
-    if isinstance(value, _dt.datetime):
-        raise InvalidCase(f"'{path}' skal være en dato uden klokkeslæt (fik {value.isoformat()}); "
-                          f"brug {value.date().isoformat()}", path=path)
-    if isinstance(value, _dt.date):
-        return value
-    if isinstance(value, str) and len(value) == 10 and value[4] == value[7] == "-" and value[:4].isdigit():
-        try:
-            return _dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise InvalidCase(f"'{path}' skal være en dato ÅÅÅÅ-MM-DD (fik '{_shown(value)}')", path=path)
 
 
 def _shown(value: Any) -> str:
