@@ -325,6 +325,7 @@ def test_cli_evaluate_and_compare_with_readings(tmp_path):
 def test_report_lists_open_readings():
     engine = shipped()
     html = render_ruleset(engine, engine.registry.get("syddanmark-2021"), Sources(None))
-    assert "Åbne læsninger (3)" in html
-    for point in ("botilbud_to_frister", "saerforanstaltning_aftalt_frist", "specialundervisning_juli"):
+    assert "Åbne læsninger (4)" in html
+    for point in ("botilbud_to_frister", "saerforanstaltning_aftalt_frist", "specialundervisning_juli",
+                  "fri_aendring_indberetningsfrist"):
         assert point in html
