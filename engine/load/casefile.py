@@ -73,16 +73,24 @@ def _constant(name: str) -> Any:
     raise ValueError(f"'{name}' er ikke et tal, sagen kan regne med")
 
 
+def writable(text: str) -> bool:
+    """False for a text no output can write: one with a lone surrogate (``"\\ud800"`` is valid JSON, not text)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _has_lone_surrogate(data: Any) -> bool:
     pending = [data]
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if not item.isascii():
-                try:
-                    item.encode("utf-8")
-                except UnicodeEncodeError:
-                    return True
+            if not writable(item):
+                return True
         elif isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())

@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping
 from ..formula.dates import Frist, PeriodSyntaxError
 from ..formula.money import CONTEXT
 from ..errors import InvalidCase, InvalidRuleset
+from ..load.casefile import writable
 from ..load.yamlload import load_file
 
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
@@ -325,12 +326,9 @@ def _text(spec: Mapping[str, Any], raw: Any, path: str) -> str:
 
 
 def check_encodable(text: str, path: str) -> None:
-    """A text every output can write: no lone surrogates (``"\\ud800"`` in JSON is valid syntax, not text)."""
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidCase(f"'{path}' indeholder et ugyldigt tegn (et enligt surrogat-tegn)", path=path) from None
+    """A text every output can write (:func:`rammeaftale.load.casefile.writable`), else invalid_case at ``path``."""
+    if not writable(text):
+        raise InvalidCase(f"'{path}' indeholder et ugyldigt tegn (et enligt surrogat-tegn)", path=path)
 
 
 def normalise_name(raw: str) -> str:

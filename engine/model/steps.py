@@ -87,9 +87,7 @@ def evaluate(expr: Expression, ctx: Context, meta: Meta) -> Any:
     try:
         result = expr.evaluate(ctx.values)
         if type(result) not in _SMALL:
-            ctx.weight += check_size(result)
-            if ctx.weight > MAX_EVALUATION_WEIGHT:
-                raise LimitExceeded(f"evalueringens værdier fylder over {MAX_EVALUATION_WEIGHT} tegn og elementer")
+            _weigh(result, ctx)
         return result
     except EngineError:
         raise
@@ -127,6 +125,13 @@ def _evaluate_in(expr: Expression, values: dict[str, Any], ctx: Context, meta: M
         return evaluate(expr, ctx, meta)
     finally:
         ctx.values = saved
+
+
+def _weigh(result: Any, ctx: Context) -> None:
+    """Add ``result``'s weight to the evaluation's budget; :class:`LimitExceeded` past a bound."""
+    ctx.weight += check_size(result)
+    if ctx.weight > MAX_EVALUATION_WEIGHT:
+        raise LimitExceeded(f"evalueringens værdier fylder over {MAX_EVALUATION_WEIGHT} tegn og elementer")
 
 
 def _limit_error(meta: Meta, what: str) -> InvalidCase:
@@ -390,9 +395,7 @@ class PluginStep(Step):
             raise InvalidCase(f"reglen '{self.meta.id}' ({self.meta.where}, {self.meta.kilde}) kunne ikke "
                               f"beregnes med sagens værdier: {_explain(exc)}") from None
         try:
-            ctx.weight += check_size(result)
-            if ctx.weight > MAX_EVALUATION_WEIGHT:
-                raise LimitExceeded(f"evalueringens værdier fylder over {MAX_EVALUATION_WEIGHT} tegn og elementer")
+            _weigh(result, ctx)
         except LimitExceeded as exc:
             raise _limit_error(self.meta, str(exc)) from None
         ctx.values[self.meta.id] = result

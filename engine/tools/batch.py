@@ -44,7 +44,7 @@ from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 from ..model.catalogue import catalogue, normalise_name
 from ..errors import EngineError, InvalidCase
 from ..model.values import to_csv
-from ..load.casefile import MAX_CASE_BYTES, parse_case_json, too_big
+from ..load.casefile import MAX_CASE_BYTES, parse_case_json, too_big, writable
 from ..run.result import dump
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -142,10 +142,8 @@ def _json_id(text: str) -> Any:
         value = pending.pop()
         if isinstance(value, _Unreadable) or (isinstance(value, _Pairs) and value.twice):
             return None
-        if isinstance(value, str) and not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
+        if isinstance(value, str):
+            if not writable(value):
                 return None
         elif isinstance(value, dict):
             pending.extend(value.values())
