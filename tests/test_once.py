@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import shutil
+import textwrap
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -25,6 +26,7 @@ from rammeaftale.tools.report import Sources, render_ruleset
 from rammeaftale.tools.scaffold import unverified
 
 from .helpers import SOURCE, write_ruleset
+from .test_plugins import STEP_PLUGIN
 
 EMBEDDED = Path(__file__).resolve().parents[1] / "rulesets"
 
@@ -113,11 +115,7 @@ def block_engine(tmp_path: Path) -> Engine:
     from rammeaftale.run.plugins import discover
     plugin_dir = tmp_path / "plug"
     plugin_dir.mkdir()
-    (plugin_dir / "klods.py").write_text(
-        "from decimal import Decimal\nfrom rammeaftale.plugin_api import hookimpl\n\n"
-        "def andel(params):\n    navn, sats = params['af'], Decimal(str(params['sats']))\n"
-        "    def run(values):\n        return values[navn] * sats\n    run.reads = (navn,)\n    return run\n\n"
-        "@hookimpl\ndef rammeaftale_step_kinds():\n    return {'andel': andel}\n", "utf-8")
+    (plugin_dir / "klods.py").write_text(textwrap.dedent(STEP_PLUGIN), "utf-8")   # the block of test_plugins
     rulesets = tmp_path / "rs"
     write_ruleset(rulesets, {"q.yaml": BLOCK_RULE.replace("{SATS}", "0.5")}, id="a-2021", region="a")
     write_ruleset(rulesets, {"q.yaml": BLOCK_RULE.replace("{SATS}", "0.25")}, id="b-2021", region="b")

@@ -238,11 +238,11 @@ def _number(spec: Mapping[str, Any], raw: Any, path: str, kind: str) -> Decimal:
     if isinstance(raw, str) and not _NUMBER_TEXT.fullmatch(raw):
         # Decimal() itself also reads ' 100', '1_000' and Arabic-Indic digits; a case may not.
         raise InvalidCase(f"'{path}' skal være et tal skrevet med cifrene 0-9 og punktum som decimaltegn "
-                          f"(fik '{_show(raw)}')", path=path)
+                          f"(fik '{show_value(raw)}')", path=path)
     try:
         value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw) if isinstance(raw, (str, int)) else raw
     except InvalidOperation:
-        raise InvalidCase(f"'{path}' skal være et tal (fik '{_show(raw)}')", path=path) from None
+        raise InvalidCase(f"'{path}' skal være et tal (fik '{show_value(raw)}')", path=path) from None
     # copy_abs() is exact; abs() rounds in the thread's context and raises Overflow on '1e999999999'.
     if not value.is_finite() or value.copy_abs() > MAX_AMOUNT:
         raise InvalidCase(f"'{path}' er uden for det tilladte område (højst {MAX_AMOUNT:,.0f} i absolut værdi)",
@@ -260,7 +260,7 @@ _NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.A
 MAX_DECIMALS = 20
 
 
-def _show(raw: Any) -> str:
+def show_value(raw: Any) -> str:
     """The start of a bad value for a message; never fails (str() of a huge int can), and is always
     writable (a lone surrogate is shown escaped)."""
     try:
@@ -308,7 +308,7 @@ def parse_date(raw: Any, path: str) -> _dt.date:
             return _dt.date.fromisoformat(raw)
         except ValueError:
             pass
-    raise InvalidCase(f"'{path}' skal være en gyldig dato ÅÅÅÅ-MM-DD (fik '{_show(raw)}')", path=path)
+    raise InvalidCase(f"'{path}' skal være en gyldig dato ÅÅÅÅ-MM-DD (fik '{show_value(raw)}')", path=path)
 
 
 def _text(spec: Mapping[str, Any], raw: Any, path: str) -> str:
@@ -348,14 +348,14 @@ def normalise_name(raw: str) -> str:
 
 def _bool(spec: Mapping[str, Any], raw: Any, path: str) -> bool:
     if not isinstance(raw, bool):
-        raise InvalidCase(f"'{path}' skal være true eller false (fik '{_show(raw)}')", path=path)
+        raise InvalidCase(f"'{path}' skal være true eller false (fik '{show_value(raw)}')", path=path)
     return raw
 
 
 def _choice(spec: Mapping[str, Any], raw: Any, path: str) -> str:
     if raw not in spec["vaerdier"]:
         raise InvalidCase(f"'{path}' skal være en af {', '.join(map(str, spec['vaerdier']))} "
-                          f"(fik '{_show(raw)}')", path=path)
+                          f"(fik '{show_value(raw)}')", path=path)
     return raw
 
 
@@ -422,7 +422,7 @@ def _map(spec: Mapping[str, Any], raw: Any, path: str) -> dict[str, Any]:
         if fold in folded:
             other, key = sorted((folded[fold], str(key)))     # the message is the same whichever came first
             raise InvalidCase(
-                f"'{path}' har både '{_show(other)}' og '{_show(key)}', som er samme navn, når store/små "
+                f"'{path}' har både '{show_value(other)}' og '{show_value(key)}', som er samme navn, når store/små "
                 "bogstaver, mellemrum og Unicode-form ses bort fra; skriv hver nøgle én gang, ellers kan "
                 "beløbet ikke fordeles entydigt", path=f"{path}.{name}")
         folded[fold] = str(key)
@@ -436,7 +436,7 @@ def _name_key(key: Any, path: str) -> str:
         check_encodable(key, path)
     name = normalise_name(str(key))
     if not name or len(name) > MAX_KEY:
-        raise InvalidCase(f"'{path}' har en ugyldig nøgle '{_show(key)}'", path=path)
+        raise InvalidCase(f"'{path}' har en ugyldig nøgle '{show_value(key)}'", path=path)
     return name
 
 
@@ -449,9 +449,9 @@ def _year_key(key: Any, path: str) -> str:
     if not text:
         name = str(key)
         if not name or len(name) > MAX_KEY:
-            raise InvalidCase(f"'{path}' har en ugyldig nøgle '{_show(key)}'", path=path)
+            raise InvalidCase(f"'{path}' har en ugyldig nøgle '{show_value(key)}'", path=path)
         raise InvalidCase(f"'{path}.{name}': nøglen skal være et helt årstal med fire cifre, fx \"2019\" "
-                          f"(fik '{_show(key)}')", path=f"{path}.{name}")
+                          f"(fik '{show_value(key)}')", path=f"{path}.{name}")
     if not MIN_YEAR <= int(text) <= MAX_YEAR:
         raise InvalidCase(f"'{path}.{text}': årstallet skal ligge mellem {MIN_YEAR} og {MAX_YEAR}",
                           path=f"{path}.{text}")

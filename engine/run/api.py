@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
-from ..model.catalogue import catalogue, catalogue_version, parse_date
+from ..model.catalogue import catalogue, catalogue_version, parse_date, show_value
 from ..model.trace import ResultWarning
 from ..errors import EngineError, InvalidCase, InvalidRuleset, NotRegulated
 from ..formula.money import CONTEXT
@@ -120,7 +120,7 @@ class Engine:
             if region and fold_region(region) != fold_region(chosen.region):
                 # Two routings that disagree: answering from either one could be silently wrong.
                 raise InvalidCase(f"regelsættet {chosen.id} hører til region '{chosen.region}', ikke "
-                                  f"'{_shown(region)}'; angiv kun ruleset, kun region (og dato), eller en "
+                                  f"'{show_value(region)}'; angiv kun ruleset, kun region (og dato), eller en "
                                   f"region, der passer til regelsættet", path="region")
             return chosen
         if not region or dato is None:
@@ -314,11 +314,3 @@ def _reading_warnings(touched: Sequence[Point], readings: Mapping[str, str], alt
 
 def _within(day: _dt.date, start: _dt.date | None, end: _dt.date | None) -> bool:
     return (start is None or day >= start) and (end is None or day <= end)
-
-
-def _shown(value: Any) -> str:
-    """``value`` for a message: at most 60 characters."""
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
