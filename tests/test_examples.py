@@ -4,7 +4,7 @@ hand-made cases in ``rulesets/*/eksempler``) must reproduce exactly."""
 import pytest
 
 from rammeaftale import Engine, EngineError
-from rammeaftale.formula.expr import Expression
+from rammeaftale.model.lowering import Writer
 from rammeaftale.tools import examples
 
 from .helpers import reference_evaluate
@@ -32,33 +32,39 @@ def test_example_reproduces(example):
     assert outcome.passed, f"{example.where}: " + "; ".join(outcome.problems)
 
 
-def _answer(example, trace: bool = True):
+def _answer(example, trace: bool = True, engine: Engine = ENGINE):
     """What the engine says for ``example``: its result as JSON, or its error."""
     try:
-        result = ENGINE.evaluate(example.question, example.data["sag"], ruleset=example.ruleset, trace=trace)
+        result = engine.evaluate(example.question, example.data["sag"], ruleset=example.ruleset, trace=trace)
     except EngineError as exc:
         return exc.to_dict()
     return result.to_dict()
 
 
 def test_the_compiled_runtime_agrees_with_simpleeval_on_every_example(monkeypatch):
-    """One runtime (compiled code objects) serves every call; simpleeval is its reference oracle.
+    """One runtime (each question lowered to one function) serves every call; simpleeval is its oracle.
 
-    Every example is evaluated twice: as the engine does it, and with every
-    formula walked by simpleeval instead (same checked tree, same bounded
-    operators).  Outputs, traces, warnings and errors must be identical.
+    Every example is evaluated twice: by the engine as it is, and by a fresh
+    engine whose lowering places a call of simpleeval's tree walk where each
+    formula's inline code would go (same checked tree, same bounded
+    operators, same steps around it).  Outputs, traces, warnings and errors
+    must be identical.
     """
     engine_answers = {e.id: _answer(e) for e in ALL}
     seen = []
 
-    def walked(self, values):
-        seen.append(self.source)
-        if self.direct is not None:
-            return values[self.direct[1]] if self.direct[0] == "name" else self.direct[1]
-        return reference_evaluate(self.source, values, {k: v for k, v in self.scope.items() if not k.startswith("__")})
+    def walked(self, expr):
+        if expr.direct is not None and expr.direct[0] == "name":
+            return f"ns[{expr.direct[1]!r}]"
 
-    monkeypatch.setattr(Expression, "evaluate", walked)
-    differ = [e.id for e in ALL if _answer(e) != engine_answers[e.id]]
+        def oracle(ns, expr=expr):
+            seen.append(expr.source)
+            return reference_evaluate(expr.source, ns, expr.library)
+        return f"{self.bind(oracle, 'orakel')}(ns)"
+
+    monkeypatch.setattr(Writer, "formula", walked)
+    oracle = Engine.default()
+    differ = [e.id for e in ALL if _answer(e, engine=oracle) != engine_answers[e.id]]
     assert len(seen) > 1000 and not differ, differ
 
 

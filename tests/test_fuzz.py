@@ -33,9 +33,10 @@ from hypothesis import HealthCheck, Phase, example, given, settings, strategies 
 
 from rammeaftale import Engine
 from rammeaftale.errors import EngineError, InvalidRuleset, RulesetErrors
-from rammeaftale.formula.expr import ExpressionError
+from rammeaftale.formula.expr import ExpressionError, check_size
 from rammeaftale.formula.money import CONTEXT
-from rammeaftale.model.steps import _RUNTIME_ERRORS, Meta, evaluate
+from rammeaftale.model.lowering import RUNTIME_ERRORS, lower_question
+from rammeaftale.model.steps import Formula, Meta
 from rammeaftale.model.trace import Context
 from rammeaftale.load.yamlload import Document, load_file, load_text
 
@@ -211,13 +212,29 @@ values = st.fixed_dictionaries({
 META = Meta(id="fuzz", kind="formel", where="fuzz.yaml:1", kilde="ra2021:1")
 
 
-def _run(source: str, expr: Any, names: dict[str, Any], reference: bool) -> tuple[str, Any]:
+def _run(source: str, expr: Any, names: dict[str, Any], reference: bool, trace: bool = False) -> tuple[str, Any]:
+    """("ok", value) or ("fejl", error): walked by simpleeval, or as the engine runs it.
+
+    The engine's way is the one runtime: the formula as a step of a question
+    lowered to one function (:mod:`rammeaftale.model.lowering`), where every
+    failure must come out as one of the engine's own errors.  The reference
+    checks the result against the same size bounds the runtime applies.
+    """
     try:
         with time_limit(2), decimal.localcontext(CONTEXT):
             if reference:
-                return "ok", reference_evaluate(source, dict(names), FUNCTIONS)
-            return "ok", expr.evaluate(dict(names))
-    except _RUNTIME_ERRORS as exc:
+                value = reference_evaluate(source, dict(names), FUNCTIONS)
+                check_size(value)
+                return "ok", value
+            program = lower_question([Formula(META, None, expr, None)], {}, META, "fuzz")
+            ns = dict(names)
+            program.run(ns, Context("afkort", trace), [] if trace else None, float("inf"))
+            return "ok", ns[META.id]
+    except RUNTIME_ERRORS as exc:
+        assert reference, f"the runtime let {type(exc).__name__} through: {exc}"
+        return "fejl", exc
+    except EngineError as exc:
+        assert not reference and exc.kind == "invalid_case", exc
         return "fejl", exc
 
 
@@ -239,18 +256,11 @@ def test_formulas_compile_or_fail_cleanly_and_evaluate_or_fail_cleanly(source, n
     names = {**{"x": Decimal(1), "y": Decimal(0), "n": 3, "s": "a", "d": _dt.date(2021, 1, 31), "m": {},
                 "l": [], "b": True, "ingen": None}, **names}
     walked = _run(source, expr, names, reference=True)     # simpleeval, the reference interpreter
-    compiled = _run(source, expr, names, reference=False)  # the engine's one runtime
-    assert walked[0] == compiled[0], (walked, compiled)
-    if walked[0] == "ok":
-        assert walked[1] == compiled[1] or walked[1] != walked[1], (walked, compiled)   # NaN != NaN
-    # Through the engine's wrapper every failure is one of the engine's own errors.
-    for trace in (True, False):
-        ctx = Context(dict(names), "afkort", trace)
-        try:
-            with time_limit(2), decimal.localcontext(CONTEXT):
-                evaluate(expr, ctx, META)
-        except EngineError as exc:
-            assert exc.kind in ("invalid_case", "invalid_ruleset")
+    for trace in (False, True):
+        compiled = _run(source, expr, names, reference=False, trace=trace)  # the engine's one runtime
+        assert walked[0] == compiled[0], (walked, compiled)
+        if walked[0] == "ok":
+            assert walked[1] == compiled[1] or walked[1] != walked[1], (walked, compiled)   # NaN != NaN
 
 
 # --- ruleset files: a shipped question, mutated ------------------------------------------------------

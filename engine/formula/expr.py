@@ -10,24 +10,24 @@ file:line at load time, never a surprise during evaluation.  Number literals
 become ``Decimal`` taken from the source text, so ``0.05`` is exactly five
 hundredths.
 
-The checked tree is then lowered to a Python code object whose only globals
-are the documented functions, the literals and the bounded operators
-(``**``, ``*``, ``/``, ``%`` go through the functions below), and that code
-object is the one runtime: traced and trace-free evaluations run the same
-code, and the trace records step-level facts (which names a rule read, what
-it gave), which need no tree walker.  An :class:`Expression` is immutable
-once built and keeps no per-call state, so any number of threads may
-evaluate it at once; the call's values are the ``eval`` locals.
-simpleeval, the reference interpreter, checks this runtime in the tests.
+The checked tree is the formula's one form: the lowering of a question
+(:mod:`rammeaftale.model.lowering`) places it, via :meth:`Expression.lower`,
+inside the one Python function the whole question compiles to, with the
+documented functions, the literals and the bounded operators (``**``, ``*``,
+``/``, ``%`` go through the functions below) as that function's only globals.
+Traced and trace-free evaluations run that same code.  An
+:class:`Expression` is immutable once built and keeps no per-call state, so
+any number of threads may use it at once.  simpleeval, the reference
+interpreter, checks this runtime in the tests.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import datetime as _dt
 import decimal
 import operator
-import warnings
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
@@ -210,13 +210,13 @@ class Formulas:
 class _Prepared:
     """What a formula text compiles to, independent of the rule that uses it."""
 
-    __slots__ = ("source", "names", "functions", "calls", "direct", "code", "scope")
+    __slots__ = ("source", "names", "functions", "calls", "direct", "tree", "library")
 
     def __init__(self, source: str, names: tuple[str, ...], functions: tuple[str, ...],
-                 calls: tuple["Call", ...], direct: tuple[str, Any] | None, code: Any,
-                 scope: Mapping[str, Any]) -> None:
+                 calls: tuple["Call", ...], direct: tuple[str, Any] | None, tree: ast.expr,
+                 library: Mapping[str, Callable[..., Any]]) -> None:
         self.source, self.names, self.functions, self.calls = source, names, functions, calls
-        self.direct, self.code, self.scope = direct, code, scope
+        self.direct, self.tree, self.library = direct, tree, library
 
 
 #: One function call in a formula: its name and, per argument, ``("value", literal)``,
@@ -235,9 +235,14 @@ def _calls(tree: ast.AST) -> tuple[Call, ...]:
 
 
 class Expression:
-    """A checked, compiled formula; immutable, so it is safe to share between threads."""
+    """A checked formula; immutable, so it is safe to share between threads.
 
-    __slots__ = ("source", "names", "functions", "calls", "direct", "code", "scope")
+    It is not run by itself: :meth:`lower` hands its checked tree to the
+    lowering of a whole question (:mod:`rammeaftale.model.lowering`), which
+    compiles every step of the question into one Python function.
+    """
+
+    __slots__ = ("source", "names", "functions", "calls", "direct", "_tree", "_library")
 
     def __init__(self, prepared: _Prepared, known_names: Iterable[str]) -> None:
         known = known_names if isinstance(known_names, (set, frozenset, dict)) else set(known_names)
@@ -251,16 +256,27 @@ class Expression:
         self.names = prepared.names                    # data names read, in order
         self.functions = prepared.functions            # functions called
         self.calls = prepared.calls                    # each call's arguments, as far as seen at load
-        #: A bare name or literal (most ``resultat`` entries) needs no ``eval`` at all.
+        #: ``("name", x)`` for a bare name, ``("value", v)`` for a literal (most ``resultat`` entries), else None.
         self.direct = prepared.direct
-        self.code, self.scope = prepared.code, prepared.scope
+        self._tree, self._library = prepared.tree, prepared.library
 
-    def evaluate(self, values: Mapping[str, Any]) -> Any:
-        """The formula's value over ``values`` (run inside the engine's Decimal context)."""
-        direct = self.direct
-        if direct is not None:
-            return values[direct[1]] if direct[0] == "name" else direct[1]
-        return eval(self.code, self.scope, values)  # noqa: S307 - a whitelisted, compiled tree
+    @property
+    def library(self) -> Mapping[str, Callable[..., Any]]:
+        """The functions this formula may call (the compile session's table, read-only)."""
+        return self._library
+
+    def lower(self, bind: Callable[[Any, str], str], data: Callable[[str], ast.expr]) -> ast.expr:
+        """The formula as a Python expression tree to place inside generated code.
+
+        ``bind(obj, hint)`` returns the global name under which the generated
+        code reaches ``obj`` (a function, an exact number literal, a bounded
+        operator); ``data(name)`` returns the expression that reads a data name
+        (the question's namespace).  The checked tree is shared by every rule
+        with the same text, so it is copied, never changed.  Number literals
+        stay the exact ``Decimal`` of their source text, and ``**``, ``*``,
+        ``/`` and ``%`` become calls of the bounded operators.
+        """
+        return _Lower(self._library, bind, data).visit(copy.deepcopy(self._tree))
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
@@ -281,8 +297,7 @@ def _prepare(source: str, functions: Mapping[str, Callable[..., Any]]) -> _Prepa
         ("name", body.id) if isinstance(body, ast.Name)
         else ("value", body.value) if isinstance(body, ast.Constant) else None)
     calls = _calls(tree) if called else ()
-    code, scope = (None, MappingProxyType({})) if direct else _compile(tree, source, functions)
-    return _Prepared(source, names, called, calls, direct, code, scope)
+    return _Prepared(source, names, called, calls, direct, body, functions)
 
 
 #: Characters from word processors that look like operators, and what to type instead.
@@ -476,44 +491,37 @@ def _segment(source: str, node: ast.AST) -> str | None:
     return ast.get_source_segment(source, node)
 
 
-#: Internal names in compiled code are upper case: rule, field and step names never are.
-_BOUNDED = {ast.Pow: "__POTENS", ast.Mult: "__GANGE", ast.Div: "__DIVIDER", ast.Mod: "__MODULO"}
-
-
 class _Lower(ast.NodeTransformer):
-    """Rewrite a checked tree for ``compile``: literals and bounded operators become names."""
+    """Rewrite a copy of a checked tree for generated code (see :meth:`Expression.lower`)."""
 
-    def __init__(self) -> None:
-        self.constants: dict[str, Any] = {}
+    def __init__(self, library: Mapping[str, Callable[..., Any]], bind: Callable[[Any, str], str],
+                 data: Callable[[str], ast.expr]) -> None:
+        self.library, self.bind, self.data = library, bind, data
+
+    def _name(self, obj: Any, hint: str, where: ast.AST) -> ast.expr:
+        return ast.copy_location(ast.Name(id=self.bind(obj, hint), ctx=ast.Load()), where)
 
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
         if isinstance(node.value, Decimal):   # _literal made every number literal an exact Decimal
-            name = f"__K{len(self.constants)}"
-            self.constants[name] = node.value
-            return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
+            return self._name(node.value, "tal", node)
         return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        function = self.library.get(node.id)
+        if function is not None:       # _check: a called name is a function, and no function is a data name
+            return self._name(function, node.id, node)
+        return ast.copy_location(self.data(node.id), node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
-        helper = _BOUNDED.get(type(node.op))
-        if helper is None:
+        if not isinstance(node.op, _BOUNDED):
             return node
-        func = ast.copy_location(ast.Name(id=helper, ctx=ast.Load()), node)
+        func = self._name(_OPERATORS[type(node.op)], type(node.op).__name__.lower(), node)
         return ast.copy_location(ast.Call(func=func, args=[node.left, node.right], keywords=[]), node)
 
 
-def _compile(tree: ast.Expression, source: str,
-             functions: Mapping[str, Callable[..., Any]]) -> tuple[Any, Mapping[str, Any]]:
-    """The checked tree, lowered and compiled; its globals are read-only in spirit and never written."""
-    lower = _Lower()
-    lowered = lower.visit(tree)  # every new node has a location
-    scope: dict[str, Any] = {"__builtins__": {}, **functions, **lower.constants}
-    scope.update({name: _OPERATORS[op] for op, name in _BOUNDED.items()})
-    with warnings.catch_warnings():
-        # "'bool' object is not subscriptable; perhaps you missed a comma?" for True[0]: the
-        # formula fails at run time; under -W error it must not fail the load.
-        warnings.simplefilter("ignore", SyntaxWarning)
-        return compile(lowered, "<formel>", "eval"), scope
+#: Operators that go through the bounded functions above (``**``, ``*``, ``/``, ``%``).
+_BOUNDED = (ast.Pow, ast.Mult, ast.Div, ast.Mod)
 
 
 def _describe(node: ast.AST) -> str:

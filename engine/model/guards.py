@@ -6,8 +6,8 @@ a value, a list of values, an interval or a paragraph with what it covers
 ``naar_formel`` instead.  A step may have both; then both must hold.
 
 The compiled guard has what :class:`~.steps.Step` asks of a guard —
-``evaluate(values)``, ``names`` and ``source`` (the text the trace shows when
-the step is skipped) — so the runtime needs no second kind of guard.
+``lower(writer)`` (its code in the question's function), ``names`` and
+``source`` (the text the trace shows when the step is skipped).
 """
 
 from __future__ import annotations
@@ -42,8 +42,10 @@ class ConditionGuard:
         self.names = tuple(cells)
         self.source = " og ".join(f"{name} er {cell_text(raw[name])}" for name in cells)
 
-    def evaluate(self, values: Mapping[str, Any]) -> bool:
-        return all(cell.matches(values.get(name)) for name, cell in self.cells)
+    def lower(self, w: Any) -> str:
+        """The row as a Python expression for the question's generated function (:mod:`.lowering`)."""
+        return "(" + " and ".join(f"{w.bind(cell.matches, 'celle')}(ns.get({name!r}))"
+                                  for name, cell in self.cells) + ")"
 
 
 class BothGuards:
@@ -56,5 +58,5 @@ class BothGuards:
         self.names = tuple(dict.fromkeys(tuple(first.names) + tuple(second.names)))
         self.source = f"{first.source} og {second.source}"
 
-    def evaluate(self, values: Mapping[str, Any]) -> Any:
-        return self.first.evaluate(values) and self.second.evaluate(values)
+    def lower(self, w: Any) -> str:
+        return f"({w.guard(self.first)} and {w.guard(self.second)})"

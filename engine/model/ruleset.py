@@ -7,6 +7,7 @@ afterwards; evaluating a case never touches YAML again.
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 from time import monotonic
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,9 +17,13 @@ from typing import Any
 from ..load.yamlload import Document
 from .catalogue import Question
 from ..formula.expr import Expression
+from .lowering import Program, lower_question
 from .readings import Point
-from .steps import Meta, Step, evaluate
+from .steps import Meta, Step
 from .trace import Context, ResultWarning
+
+#: Held while a question is lowered on first use, so two threads never lower it twice.
+_LOWERING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -74,21 +79,39 @@ class RuleQuestion:
     def __post_init__(self) -> None:
         # Computed once here rather than lazily, so a compiled question is never written to after load.
         self._parameter_values = {n: p.value for n, p in self.parameters.items()}
+        self._program: Program | None = None
+
+    @property
+    def program(self) -> Program:
+        """The question compiled to one Python function (:mod:`.lowering`), on first use.
+
+        Lowering on first use keeps loading cheap (a CLI call answers one
+        question of one ruleset).  It is the one write to a compiled question
+        after load: done once, under a lock, and the program never changes.
+        """
+        program = self._program
+        if program is None:
+            with _LOWERING:
+                program = self._program
+                if program is None:
+                    program = self._program = lower_question(self.steps, self.outputs, self.meta,
+                                                             f"{self.owner}/{self.name}")
+        return program
 
     def run(self, values: dict[str, Any], trace: bool, seconds: float | None = None,
             readings: dict[str, str] | None = None,
             deadline: float | None = None) -> tuple[dict[str, Any], Context]:
-        """Evaluate the steps over ``values`` (already-coerced inputs): (raw outputs, the call's context).
+        """Evaluate the question over ``values`` (already-coerced inputs): (raw outputs, the call's context).
 
-        Everything the call changes lives in the returned :class:`Context`;
-        this object is only read, so threads may share it.  ``seconds`` bounds
-        the wall time (checked before every step).  The caller runs it inside
-        the engine's Decimal context (:meth:`rammeaftale.Engine.evaluate` does,
-        around coercion and output typing too).
-        ``readings`` (point id -> reading id) replaces the followed reading
-        where the caller chose another; ``deadline`` (a ``time.monotonic()``
-        value) overrides ``seconds``, so re-runs under alternative readings
-        share one time budget.
+        Everything the call changes lives in its namespace and the returned
+        :class:`Context`; this object is only read, so threads may share it.
+        ``seconds`` bounds the wall time (checked before every step).  The
+        caller runs it inside the engine's Decimal context
+        (:meth:`rammeaftale.Engine.evaluate` does, around coercion and output
+        typing too).  ``readings`` (point id -> reading id) replaces the
+        followed reading where the caller chose another; ``deadline`` (a
+        ``time.monotonic()`` value) overrides ``seconds``, so re-runs under
+        alternative readings share one time budget.
         """
         namespace = dict(self._parameter_values)
         if self.param_points and readings:
@@ -98,19 +121,11 @@ class RuleQuestion:
         namespace.update(values)
         if deadline is None:
             deadline = monotonic() + seconds if seconds is not None else float("inf")
-        ctx = Context(namespace, self.month_rule, trace, case=values, deadline=deadline, readings=readings)
+        ctx = Context(self.month_rule, trace, case=values, readings=readings)
         if self.param_points:
             ctx.touched.extend(self.param_points)
-        self.meta.warn(ctx)
-        for step in self.steps:
-            step.run(ctx)
-        values = ctx.values
-        outputs = {
-            name: values[expr.direct[1]] if expr.direct and expr.direct[0] == "name"
-            else evaluate(expr, ctx, self.meta)
-            for name, expr in self.outputs.items()
-        }
-        return outputs, ctx
+        ctx.warn_all(self.meta.warnings)
+        return self.program.run(namespace, ctx, ctx.trace, deadline), ctx
 
 
 @dataclass(eq=False)

@@ -14,30 +14,29 @@ case's inputs, the ruleset's parameters and every earlier step's result):
 
 Every step may have a guard (``naar``); a step whose guard is false binds its
 names to ``None`` and says so in the trace.
+
+Each kind writes its own part of the question's one compiled function
+(``lower``, see :mod:`.lowering`) and builds its own trace step (``traced``),
+so what a kind means is written here, once.  The objects are read-only once
+compiled; what a call changes lives in its namespace and its context.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import decimal
-from decimal import Decimal
 from dataclasses import dataclass, field
 from functools import cached_property
-from time import monotonic
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
 
-from ..errors import EngineError, InvalidCase, InvalidRuleset, NotRegulated
-from ..formula.expr import MAX_EVALUATION_WEIGHT, Expression, LimitExceeded, check_size
+from ..errors import EngineError, InvalidCase, NotRegulated
+from ..formula.expr import Expression, LimitExceeded
 from ..formula.functions import MONTH_RULE_FUNCTIONS
-from .readings import Point
-from .tables import Conditions
+from .guards import BothGuards, ConditionGuard
+from .lowering import RUNTIME_ERRORS, Writer, explain, limit_error
+from .readings import Point, Reading
+from .tables import Conditions, Row
 from .trace import Context, ResultWarning, TraceStep
 
-# AttributeError: a function handed the wrong kind of value (``uden(5, 'a')`` calls 5.items());
-# formulas themselves cannot reach attributes.
-_RUNTIME_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, IndexError, AttributeError,
-                   decimal.DecimalException)
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -57,13 +56,9 @@ class Meta:
     #: The YAML mapping the secretariat wrote for this rule (read-only view; ``where`` is its file:line).
     source: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
 
-    def warn(self, ctx: Context) -> None:
-        """Warnings this rule attaches to any result that used it."""
-        for message in self.warnings:
-            ctx.warn(message)
-
     @cached_property
     def warnings(self) -> tuple[ResultWarning, ...]:
+        """Warnings this rule attaches to any result that used it."""
         out = []
         if self.note:
             out.append(ResultWarning(f"Fortolkning ({self.id}): {self.note}", self.kilde, "fortolkning"))
@@ -77,115 +72,48 @@ class Meta:
         return [f"Fortolkning: {self.note}"] if self.note else []
 
 
-def evaluate(expr: Expression, ctx: Context, meta: Meta) -> Any:
-    """Evaluate ``expr`` over the call's values; a failure names the rule and its location.
-
-    The result's size is checked here, once per formula, so no chain of
-    steps can grow a text, a list or a whole number past the named bounds in
-    :mod:`rammeaftale.formula.expr`.
-    """
-    try:
-        result = expr.evaluate(ctx.values)
-        if type(result) not in _SMALL:
-            _weigh(result, ctx)
-        return result
-    except EngineError:
-        raise
-    except LimitExceeded as exc:
-        raise _limit_error(meta, str(exc)) from None
-    except RecursionError:
-        raise _limit_error(meta, "beregningen er for dybt indlejret") from None
-    except NameError as exc:
-        # Cannot happen for a ruleset the compiler accepted; if it does, it is the ruleset's fault.
-        raise InvalidRuleset(f"reglen '{meta.id}' ({meta.kilde}) bruger et navn uden værdi: {exc}",
-                             location=meta.where) from None
-    except _RUNTIME_ERRORS as exc:
-        used = ", ".join(f"{n}={_clip(ctx.values.get(n))}" for n in expr.names)
-        fields = [n for n in expr.names if n in ctx.case]
-        raise InvalidCase(
-            f"reglen '{meta.id}' ({meta.where}, {meta.kilde}) kunne ikke beregnes med sagens værdier: "
-            f"{_explain(exc)}" + (f" [{used}]" if used else ""),
-            # Only a formula that reads nothing but that one field can blame it: one that also reads a
-            # parameter or an earlier result may have failed on that value, not on the kommune's data.
-            path=fields[0] if len(fields) == 1 and len(expr.names) == 1 else None,
-            details={"regel": meta.id, "felter": fields}) from None
+def warn(w: Writer, warnings: Sequence[ResultWarning]) -> None:
+    """Write: add ``warnings`` to the call's result (nothing when there are none)."""
+    if warnings:
+        w.emit(f"ctx.warn_all({w.bind(tuple(warnings), 'advarsler')})")
 
 
-#: Result types that can never be over a size bound: skip the call to check_size on the hot path.
-_SMALL = frozenset({Decimal, _dt.date, bool, type(None)})
-
-
-def _evaluate_in(expr: Expression, values: dict[str, Any], ctx: Context, meta: Meta) -> Any:
-    """:func:`evaluate` over ``values`` (the call's namespace or a probe's copy of it)."""
-    if values is ctx.values:
-        return evaluate(expr, ctx, meta)
-    saved = ctx.values
-    ctx.values = values
-    try:
-        return evaluate(expr, ctx, meta)
-    finally:
-        ctx.values = saved
-
-
-def _weigh(result: Any, ctx: Context) -> None:
-    """Add ``result``'s weight to the evaluation's budget; :class:`LimitExceeded` past a bound."""
-    ctx.weight += check_size(result)
-    if ctx.weight > MAX_EVALUATION_WEIGHT:
-        raise LimitExceeded(f"evalueringens værdier fylder over {MAX_EVALUATION_WEIGHT} tegn og elementer")
-
-
-def _limit_error(meta: Meta, what: str) -> InvalidCase:
-    return InvalidCase(f"reglen '{meta.id}' ({meta.where}, {meta.kilde}) overskred en grænse for "
-                       f"beregningen: {what}", details={"regel": meta.id, "graense": what})
-
-
-def _clip(value: Any, width: int = 60) -> str:
-    text = str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _explain(exc: Exception) -> str:
-    if isinstance(exc, (decimal.DivisionByZero, ZeroDivisionError)):
-        return "division med nul"
-    if isinstance(exc, KeyError):
-        return f"nøglen {exc} findes ikke"
-    if isinstance(exc, decimal.Overflow):        # str() is "[<class 'decimal.Overflow'>]"
-        return "et tal blev for stort (over 1e999, motorens grænse)"
-    if isinstance(exc, decimal.Underflow):
-        return "et tal blev for tæt på nul (under 1e-999, motorens grænse)"
-    if isinstance(exc, decimal.InvalidOperation):
-        return "regnestykket er ikke defineret for disse værdier"
-    if isinstance(exc, decimal.DecimalException):
-        return "regnestykket kunne ikke udføres med motorens præcision"
-    text = str(exc)
-    if "Exceeds the limit" in text and "digits" in text:
-        return "et helt tal fik over 4300 cifre"
-    return text or type(exc).__name__
+Guard = Expression | ConditionGuard | BothGuards
 
 
 @dataclass
 class Step:
     meta: Meta
-    guard: Expression | None = None
+    guard: Guard | None = None
 
     def defines(self) -> tuple[str, ...]:
         return ()
 
-    def run(self, ctx: Context) -> None:
-        if monotonic() > ctx.deadline:
-            raise _limit_error(self.meta, "evalueringen brugte mere end den tilladte tid")
-        if self.guard is not None and not evaluate(self.guard, ctx, self.meta):
-            for name in self.defines():
-                ctx.values[name] = None
-            if ctx.trace is not None:
-                ctx.record(TraceStep(self.meta.id, self.meta.kind, None, self.meta.kilde, self.meta.title,
-                                     {n: ctx.values.get(n) for n in self.guard.names},
-                                     [f"sprunget over: betingelsen '{self.guard.source}' er ikke opfyldt"]))
+    def lower(self, w: Writer) -> None:
+        """Write this step: the time bound, the guard, then what the kind does (:meth:`lower_body`)."""
+        w.deadline(self.meta)
+        if self.guard is None:
+            self.lower_body(w)
             return
-        self.execute(ctx)
+        w.site(self.meta, self.guard.names)
+        w.emit(f"g = {w.guard(self.guard)}")
+        w.weigh("g")
+        with w.block("if g:"):
+            self.lower_body(w)
+        with w.block("else:"):
+            for name in self.defines():
+                w.emit(f"ns[{name!r}] = None")
+            with w.block("if tr is not None:"):
+                w.emit(f"tr.append({w.bind(self, 'trin')}.skipped(ns))")
 
-    def execute(self, ctx: Context) -> None:  # pragma: no cover - abstract
+    def lower_body(self, w: Writer) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def skipped(self, ns: Mapping[str, Any]) -> TraceStep:
+        assert self.guard is not None
+        return TraceStep(self.meta.id, self.meta.kind, None, self.meta.kilde, self.meta.title,
+                         {n: ns.get(n) for n in self.guard.names},
+                         [f"sprunget over: betingelsen '{self.guard.source}' er ikke opfyldt"])
 
 
 @dataclass
@@ -197,44 +125,62 @@ class Formula(Step):
     def defines(self) -> tuple[str, ...]:
         return (self.meta.id,)
 
-    def execute(self, ctx: Context) -> None:
-        expr, reading = self.expr, None
-        if self.point is not None:
-            reading = self.point.pick(ctx)
-            expr = reading.override
-        result = evaluate(expr, ctx, self.meta)
-        if reading is not None:
-            self._probe(ctx, reading, result)
-        ctx.values[self.meta.id] = result
-        self.meta.warn(ctx)
-        if ctx.trace is not None:
-            notes = self.meta.notes()
-            if reading is not None:
-                notes.append(self.point.note(reading))
-            if MONTH_RULE_FUNCTIONS.intersection(expr.functions):
-                notes.append(f"månedsregel: {ctx.month_rule}")
-            ctx.record(TraceStep(self.meta.id, "formel", result, self.meta.kilde, self.meta.title,
-                                 {n: ctx.values.get(n) for n in expr.names}, notes))
+    def lower_body(self, w: Writer) -> None:
+        assert self.expr is not None
+        if self.point is None:
+            w.site(self.meta, self.expr.names)
+            w.emit(f"r = {w.formula(self.expr)}")
+            w.weigh("r")
+            reading = "None"
+        else:
+            self._lower_readings(w, self.point)
+            reading = "rd"
+        w.emit(f"ns[{self.meta.id!r}] = r")
+        warn(w, self.meta.warnings)
+        with w.block("if tr is not None:"):
+            w.emit(f"tr.append({w.bind(self, 'trin')}.traced(ns, ctx, r, {reading}))")
 
+    def _lower_readings(self, w: Writer, point: Point) -> None:
+        """The reading the call uses, then a probe of the others.
 
-    def _probe(self, ctx: Context, used: Any, result: Any) -> None:
-        """Mark the other readings that give this step the same value: they cannot change the answer.
-
-        Every step before this one ran the same way under any reading of this
-        point, so if another reading binds the same value here, the rest of
-        the evaluation is the same too, and re-running the case under it
+        The probe marks each other reading that gives this step the same
+        value as moot: every step before this one ran the same way under any
+        reading of this point, so the rest of the evaluation would be the
+        same too, and re-running the case under it
         (:meth:`rammeaftale.Engine.evaluate`) would only find what is known.
+        A reading that fails here where ours did not is a difference: re-run.
         """
-        assert self.point is not None
-        for other in self.point.readings:
-            if other is used:
-                continue
-            try:
-                theirs = evaluate(other.override, ctx, self.meta)
-            except EngineError:
-                continue                       # it fails where ours did not: a difference, re-run it
-            if type(theirs) is type(result) and theirs == result:
-                ctx.moot.add((self.point.id, other.id))
+        w.emit(f"rd = {w.bind(point, 'punkt')}.pick(ctx)")
+        readings = point.readings
+        for i, reading in enumerate(readings):
+            header = "else:" if i == len(readings) - 1 else \
+                f"{'if' if i == 0 else 'elif'} rd is {w.bind(reading, 'laesning')}:"
+            with w.block(header):
+                w.site(self.meta, reading.override.names)
+                w.emit(f"r = {w.formula(reading.override)}")
+                w.weigh("r")
+        for reading in readings:
+            with w.block(f"if rd is not {w.bind(reading, 'laesning')}:"):
+                with w.block("try:"):
+                    w.site(self.meta, reading.override.names)
+                    w.emit(f"t = {w.formula(reading.override)}")
+                    w.weigh("t")
+                with w.block("except _PROBE_ERRORS:"):
+                    w.emit("pass")
+                with w.block("else:"):
+                    with w.block("if t.__class__ is r.__class__ and t == r:"):
+                        w.emit(f"ctx.moot.add(({point.id!r}, {reading.id!r}))")
+
+    def traced(self, ns: Mapping[str, Any], ctx: Context, result: Any, reading: Reading | None) -> TraceStep:
+        expr = reading.override if reading is not None else self.expr
+        notes = self.meta.notes()
+        if reading is not None:
+            assert self.point is not None
+            notes.append(self.point.note(reading))
+        if MONTH_RULE_FUNCTIONS.intersection(expr.functions):
+            notes.append(f"månedsregel: {ctx.month_rule}")
+        return TraceStep(self.meta.id, "formel", result, self.meta.kilde, self.meta.title,
+                         {n: ns.get(n) for n in expr.names}, notes)
 
 
 @dataclass
@@ -245,6 +191,40 @@ class RowAction:
     literals: dict[str, Any] = field(default_factory=dict)
     formulas: dict[str, Expression] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
+
+    def applier(self, w: Writer, *, always: bool = False) -> str:
+        """The generated name that applies this row to a namespace.
+
+        A row of literals only is its mapping (``ns.update`` of it, inline);
+        anything else, or ``always``, is a generated function
+        ``(ns, ctx, deadline)`` — the namespace may be a probe's copy.
+        """
+        if not (self.requires or self.formulas or always):
+            return w.bind(self.literals, "saet")
+        name = w.name("raekke")
+        with w.function(name, "ns, ctx, deadline"):
+            if self.requires:
+                missing = " or ".join(f"ns.get({n!r}) is None" for n in self.requires)
+                with w.block(f"if {missing}:"):
+                    w.emit(f"raise {w.bind(self, 'raekke')}.missing(ns)")
+            if self.literals:
+                w.emit(f"ns.update({w.bind(self.literals, 'saet')})")
+            for output, expr in self.formulas.items():
+                w.site(self.meta, expr.names)
+                w.emit(f"v = {w.formula(expr)}")
+                w.weigh("v")
+                w.emit(f"ns[{output!r}] = v")
+        return name
+
+    def missing(self, ns: Mapping[str, Any]) -> InvalidCase:
+        return required(self.requires, ns, self.meta)
+
+
+def required(names: Sequence[str], ns: Mapping[str, Any], meta: Meta) -> InvalidCase:
+    """The error for the first of ``names`` the case leaves empty (the caller knows one is)."""
+    name = next(n for n in names if ns.get(n) is None)
+    return InvalidCase(f"feltet '{name}' skal angives i denne situation: reglen '{meta.id}' "
+                       f"({meta.kilde}) bygger på det", path=name)
 
 
 def no_match(spec: dict[str, Any] | None, what: str, described: str, known: list[str]) -> EngineError:
@@ -260,6 +240,15 @@ def no_match(spec: dict[str, Any] | None, what: str, described: str, known: list
             message += f". Kendte værdier: {', '.join(known)}"
         return InvalidCase(message, path=spec.get("felt"))
     return NotRegulated(message, details={"begrundelse": spec["besked"], "kilde": spec.get("kilde"), "regel": what})
+
+
+def _match(w: Writer, me: str, conditions: Conditions) -> None:
+    """Write: ``key`` (the condition columns' values) and ``row``, the matching row, or the step's no-match error."""
+    columns = "".join(f"ns.get({c!r}), " for c in conditions.columns)
+    w.emit(f"key = ({columns})")
+    w.emit(f"row = {w.bind(conditions.match, 'match')}(key)")
+    with w.block("if row is None:"):
+        w.emit(f"raise {me}.unmatched(key)")
 
 
 @dataclass
@@ -279,101 +268,129 @@ class Table(Step):
         """The name the matched row's id is bound to (``<tabel-id>_regel``)."""
         return f"{self.meta.id}_regel"
 
-    def execute(self, ctx: Context) -> None:
-        key = [ctx.values.get(c) for c in self.conditions.columns]
-        row = self.conditions.match(key)
-        if row is None:
-            raise self._no_match(key)
-        action, reading = self.actions[row.id], None
-        before: dict[str, Any] | None = None
-        if self.row_points and row.id in self.row_points:
-            reading = self.row_points[row.id].pick(ctx)
-            action = reading.override
-            before = dict(ctx.values)
-        self._apply(action, ctx.values, ctx)
-        values = ctx.values
-        if before is not None:
-            self._probe(ctx, self.row_points[row.id], reading, before)
-        values[self.rule_name] = row.id
-        if action.meta.warnings or self.meta.warnings:
-            action.meta.warn(ctx)
-            self.meta.warn(ctx)
-        if ctx.trace is not None:
-            used = dict(zip(self.conditions.columns, key))
-            for expr in action.formulas.values():
-                used.update({n: values.get(n) for n in expr.names})
-            notes = [f"regel {row.id} i tabellen (hitpolitik {self.conditions.policy})"] + action.meta.notes()
-            if reading is not None:
-                notes.append(self.row_points[row.id].note(reading))
-            ctx.record(TraceStep(f"{self.meta.id}/{row.id}", "tabel", {n: values[n] for n in self.outputs},
-                                 action.meta.kilde, action.meta.title or self.meta.title, used, notes))
+    def lower_body(self, w: Writer) -> None:
+        assert self.conditions is not None
+        me = w.bind(self, "tabel")
+        _match(w, me, self.conditions)
+        w.emit("rid = row.id")
+        appliers = "{" + ", ".join(f"{rid!r}: {action.applier(w)}" for rid, action in self.actions.items()) + "}"
+        table = w.name("udfald")
+        w.define(table, appliers)
+        if self.row_points:
+            readings = "{" + ", ".join(f"{w.bind(reading, 'laesning')}: {reading.override.applier(w, always=True)}"
+                                       for point in self.row_points.values() for reading in point.readings) + "}"
+            by_reading = w.name("laesninger")
+            w.define(by_reading, readings)
+            with w.block(f"if rid in {w.bind(self.row_points, 'punkter')}:"):
+                w.emit(f"rd = {me}.apply_reading(rid, ns, ctx, deadline, {by_reading})")
+            with w.block("else:"):
+                self._lower_apply(w, table)
+        else:
+            self._lower_apply(w, table)
+        w.emit(f"ns[{self.rule_name!r}] = rid")
+        warnings = {rid: action.meta.warnings + self.meta.warnings
+                    for rid, action in self.actions.items() if action.meta.warnings or self.meta.warnings}
+        if warnings:
+            w.emit(f"ws = {w.bind(warnings, 'advarsler')}.get(rid)")
+            with w.block("if ws:"):
+                w.emit("ctx.warn_all(ws)")
+        with w.block("if tr is not None:"):
+            w.emit(f"tr.append({me}.traced(ns, row, key, rd))")
 
-    def _apply(self, action: RowAction, values: dict[str, Any], ctx: Context) -> None:
-        """Bind the row's outcome in ``values`` (the call's namespace, or a copy when probing)."""
-        if action.requires:
-            _require(action.requires, values, action.meta)
-        values.update(action.literals)
-        for name, expr in action.formulas.items():
-            values[name] = _evaluate_in(expr, values, ctx, action.meta)
+    @staticmethod
+    def _lower_apply(w: Writer, table: str) -> None:
+        w.emit("rd = None")
+        w.emit(f"x = {table}[rid]")
+        with w.block("if x.__class__ is dict:"):
+            w.emit("ns.update(x)")
+        with w.block("else:"):
+            w.emit("x(ns, ctx, deadline)")
 
-    def _probe(self, ctx: Context, point: Point, used: Any, before: dict[str, Any]) -> None:
-        """As :meth:`Formula._probe`, for a row: an outcome equal to ours cannot change the answer."""
-        ours = {n: ctx.values.get(n) for n in self.outputs}
+    def apply_reading(self, rid: str, ns: dict[str, Any], ctx: Context, deadline: float,
+                      appliers: Mapping[Reading, Callable[..., None]]) -> Reading:
+        """Apply the reading of row ``rid`` the call uses, then probe the others (as :class:`Formula`)."""
+        point = self.row_points[rid]
+        used = point.pick(ctx)
+        before = dict(ns)
+        appliers[used](ns, ctx, deadline)
+        ours = {n: ns.get(n) for n in self.outputs}
         for other in point.readings:
             if other is used:
                 continue
             theirs_values = dict(before)
             try:
-                self._apply(other.override, theirs_values, ctx)
+                appliers[other](theirs_values, ctx, deadline)
             except EngineError:
                 continue
             theirs = {n: theirs_values.get(n) for n in self.outputs}
             if all(type(theirs[n]) is type(ours[n]) and theirs[n] == ours[n] for n in self.outputs):
                 ctx.moot.add((point.id, other.id))
+        return used
 
-    def _no_match(self, key: Sequence[Any]) -> EngineError:
+    def traced(self, ns: Mapping[str, Any], row: Row, key: Sequence[Any], reading: Reading | None) -> TraceStep:
+        assert self.conditions is not None
+        action = reading.override if reading is not None else self.actions[row.id]
+        used = dict(zip(self.conditions.columns, key))
+        for expr in action.formulas.values():
+            used.update({n: ns.get(n) for n in expr.names})
+        notes = [f"regel {row.id} i tabellen (hitpolitik {self.conditions.policy})"] + action.meta.notes()
+        if reading is not None:
+            notes.append(self.row_points[row.id].note(reading))
+        return TraceStep(f"{self.meta.id}/{row.id}", "tabel", {n: ns[n] for n in self.outputs},
+                         action.meta.kilde, action.meta.title or self.meta.title, used, notes)
+
+    def unmatched(self, key: Sequence[Any]) -> EngineError:
+        assert self.conditions is not None
         described = ", ".join(f"{c}={v}" for c, v in zip(self.conditions.columns, key))
         field_ = (self.no_match or {}).get("felt")
         known = self.conditions.known_values(field_) if field_ in self.conditions.columns else []
         return no_match(self.no_match, self.meta.id, described, known)
 
 
-def _require(names: Sequence[str], values: Mapping[str, Any], meta: Meta) -> None:
-    for name in names:
-        if values.get(name) is None:
-            raise InvalidCase(f"feltet '{name}' skal angives i denne situation: reglen '{meta.id}' "
-                              f"({meta.kilde}) bygger på det", path=name)
-
-
 @dataclass
 class Require(Step):
     names: tuple[str, ...] = ()
 
-    def execute(self, ctx: Context) -> None:
-        _require(self.names, ctx.values, self.meta)
-        if ctx.trace is not None:
-            ctx.record(TraceStep(self.meta.id, "kraev", True, self.meta.kilde, self.meta.title,
-                                 {n: ctx.values.get(n) for n in self.names}))
+    def lower_body(self, w: Writer) -> None:
+        me = w.bind(self, "krav")
+        missing = " or ".join(f"ns.get({n!r}) is None" for n in self.names)
+        with w.block(f"if {missing}:"):
+            w.emit(f"raise {me}.missing(ns)")
+        with w.block("if tr is not None:"):
+            w.emit(f"tr.append({me}.traced(ns))")
+
+    def missing(self, ns: Mapping[str, Any]) -> InvalidCase:
+        return required(self.names, ns, self.meta)
+
+    def traced(self, ns: Mapping[str, Any]) -> TraceStep:
+        return TraceStep(self.meta.id, "kraev", True, self.meta.kilde, self.meta.title,
+                         {n: ns.get(n) for n in self.names})
 
 
 @dataclass
 class Unregulated(Step):
     reason: str = ""
 
-    def execute(self, ctx: Context) -> None:
-        raise NotRegulated(f"{self.reason} (kilde: {self.meta.kilde})",
-                           details={"begrundelse": self.reason, "kilde": self.meta.kilde, "regel": self.meta.id})
+    def lower_body(self, w: Writer) -> None:
+        w.emit(f"raise {w.bind(self, 'ikke_reguleret')}.error()")
+
+    def error(self) -> NotRegulated:
+        return NotRegulated(f"{self.reason} (kilde: {self.meta.kilde})",
+                            details={"begrundelse": self.reason, "kilde": self.meta.kilde, "regel": self.meta.id})
 
 
 @dataclass
 class Warning(Step):
     message: str = ""
 
-    def execute(self, ctx: Context) -> None:
-        ctx.warn(ResultWarning(f"{self.message} ({self.meta.kilde})", self.meta.kilde, "advarsel"))
-        self.meta.warn(ctx)
-        if ctx.trace is not None:
-            ctx.record(TraceStep(self.meta.id, "advarsel", self.message, self.meta.kilde, self.meta.title))
+    def lower_body(self, w: Writer) -> None:
+        warn(w, (ResultWarning(f"{self.message} ({self.meta.kilde})", self.meta.kilde, "advarsel"),
+                 *self.meta.warnings))
+        with w.block("if tr is not None:"):
+            w.emit(f"tr.append({w.bind(self, 'advarsel')}.traced())")
+
+    def traced(self) -> TraceStep:
+        return TraceStep(self.meta.id, "advarsel", self.message, self.meta.kilde, self.meta.title)
 
 
 @dataclass
@@ -386,23 +403,33 @@ class PluginStep(Step):
     def defines(self) -> tuple[str, ...]:
         return (self.meta.id,)
 
-    def execute(self, ctx: Context) -> None:
+    def lower_body(self, w: Writer) -> None:
+        me = w.bind(self, "blok")
+        w.emit(f"r = {me}.call(ns, ctx)")
+        w.emit(f"ns[{self.meta.id!r}] = r")
+        warn(w, self.meta.warnings)
+        with w.block("if tr is not None:"):
+            w.emit(f"tr.append({me}.traced(ns, r))")
+
+    def call(self, ns: dict[str, Any], ctx: Context) -> Any:
+        """The plugin's result over a read-only view of the namespace, checked like a formula's."""
+        assert self.function is not None
         try:
-            result = self.function(MappingProxyType(ctx.values))
+            result = self.function(MappingProxyType(ns))
         except EngineError:
             raise
-        except _RUNTIME_ERRORS as exc:
+        except RUNTIME_ERRORS as exc:
             raise InvalidCase(f"reglen '{self.meta.id}' ({self.meta.where}, {self.meta.kilde}) kunne ikke "
-                              f"beregnes med sagens værdier: {_explain(exc)}") from None
+                              f"beregnes med sagens værdier: {explain(exc)}") from None
         try:
-            _weigh(result, ctx)
+            ctx.weigh(result)
         except LimitExceeded as exc:
-            raise _limit_error(self.meta, str(exc)) from None
-        ctx.values[self.meta.id] = result
-        self.meta.warn(ctx)
-        if ctx.trace is not None:
-            ctx.record(TraceStep(self.meta.id, "blok", result, self.meta.kilde, self.meta.title,
-                                 {n: ctx.values.get(n) for n in self.reads}, self.meta.notes()))
+            raise limit_error(self.meta, str(exc)) from None
+        return result
+
+    def traced(self, ns: Mapping[str, Any], result: Any) -> TraceStep:
+        return TraceStep(self.meta.id, "blok", result, self.meta.kilde, self.meta.title,
+                         {n: ns.get(n) for n in self.reads}, self.meta.notes())
 
 
 @dataclass
@@ -421,17 +448,25 @@ class Variants(Step):
     def defines(self) -> tuple[str, ...]:
         return self.shared + (self.meta.id,)
 
-    def execute(self, ctx: Context) -> None:
-        key = [ctx.values.get(c) for c in self.conditions.columns]
-        row = self.conditions.match(key)
-        if row is None:
-            described = ", ".join(f"{c}={v}" for c, v in zip(self.conditions.columns, key))
-            raise no_match(self.no_match, self.meta.id, described, [])
+    def lower_body(self, w: Writer) -> None:
+        assert self.conditions is not None
+        me = w.bind(self, "varianter")
+        _match(w, me, self.conditions)
+        w.emit(f"ns[{self.meta.id!r}] = row.id")
+        with w.block("if tr is not None:"):
+            w.emit(f"tr.append({me}.traced(row, key))")
+        for i, (vid, variant) in enumerate(self.variants.items()):
+            with w.block(f"{'if' if i == 0 else 'elif'} row.id == {vid!r}:"):
+                warn(w, variant.meta.warnings)
+                w.steps(variant.steps)
+
+    def traced(self, row: Row, key: Sequence[Any]) -> TraceStep:
+        assert self.conditions is not None
         variant = self.variants[row.id]
-        ctx.values[self.meta.id] = row.id
-        variant.meta.warn(ctx)
-        if ctx.trace is not None:
-            ctx.record(TraceStep(self.meta.id, "variant", row.id, variant.meta.kilde, variant.meta.title,
-                                 dict(zip(self.conditions.columns, key)), variant.meta.notes()))
-        for step in variant.steps:
-            step.run(ctx)
+        return TraceStep(self.meta.id, "variant", row.id, variant.meta.kilde, variant.meta.title,
+                         dict(zip(self.conditions.columns, key)), variant.meta.notes())
+
+    def unmatched(self, key: Sequence[Any]) -> EngineError:
+        assert self.conditions is not None
+        described = ", ".join(f"{c}={v}" for c, v in zip(self.conditions.columns, key))
+        return no_match(self.no_match, self.meta.id, described, [])

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
+
+from ..formula.expr import MAX_EVALUATION_WEIGHT, LimitExceeded, check_size
 
 
 
@@ -88,28 +90,26 @@ _NO_READINGS: Mapping[str, str] = MappingProxyType({})
 
 
 class Context:
-    """Everything that belongs to one evaluation, and nothing shared.
+    """Everything that belongs to one evaluation besides its namespace, and nothing shared.
 
     Built per call by :meth:`rammeaftale.model.ruleset.RuleQuestion.run` and
-    passed down to every step: the namespace, the trace, the warnings and the
-    deadline.  The compiled steps themselves hold no per-call state, which
-    is what makes one compiled ruleset safe to evaluate from many threads.
+    handed to the question's compiled function (:mod:`.lowering`) with the
+    call's namespace: the trace, the warnings, the weight budget and the
+    readings.  The compiled question holds no per-call state, which is what
+    makes one compiled ruleset safe to evaluate from many threads.
     """
 
-    __slots__ = ("moot", "weight", "values", "case", "trace", "warnings", "month_rule", "deadline", "readings", "touched")
+    __slots__ = ("moot", "weight", "case", "trace", "warnings", "month_rule", "readings", "touched")
 
-    def __init__(self, values: dict[str, Any], month_rule: str, trace: bool,
-                 case: Mapping[str, Any] | None = None, deadline: float = float("inf"),
+    def __init__(self, month_rule: str, trace: bool, case: Mapping[str, Any] | None = None,
                  readings: Mapping[str, str] | None = None) -> None:
-        self.values = values
         self.case = case or {}          # the coerced case fields, so a runtime error can name its field
         self.month_rule = month_rule
         self.trace: list[TraceStep] | None = [] if trace else None
         self.warnings: list[ResultWarning] = []
-        self.deadline = deadline        # time.monotonic() after which the evaluation stops
         self.weight = 0                 # what the computed values weigh so far (see formula.expr.check_size)
         #: (point id, reading id) pairs whose reading gave the same value where the case reached the point,
-        #: so re-running the case under it cannot change the answer (see model.steps.Formula._probe)
+        #: so re-running the case under it cannot change the answer (see model.steps.Formula._lower_readings)
         self.moot: set[tuple[str, str]] = set()
         self.readings = readings or _NO_READINGS   # point id -> reading id the caller chose
         self.touched: list[Any] = []    # the points (model.readings.Point) the case reached, in order
@@ -118,6 +118,13 @@ class Context:
         if message not in self.warnings:
             self.warnings.append(message)
 
-    def record(self, step: TraceStep) -> None:
-        if self.trace is not None:
-            self.trace.append(step)
+    def warn_all(self, messages: Iterable[ResultWarning]) -> None:
+        for message in messages:
+            if message not in self.warnings:
+                self.warnings.append(message)
+
+    def weigh(self, value: Any) -> None:
+        """Add ``value``'s weight to the evaluation's budget; :class:`LimitExceeded` past a bound."""
+        self.weight += check_size(value)
+        if self.weight > MAX_EVALUATION_WEIGHT:
+            raise LimitExceeded(f"evalueringens værdier fylder over {MAX_EVALUATION_WEIGHT} tegn og elementer")
