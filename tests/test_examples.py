@@ -117,3 +117,27 @@ def test_eight_threads_on_one_engine_give_the_sequential_answers():
         sys.setswitchinterval(old)
     assert not crashed, crashed[:5]
     assert not wrong, f"{len(wrong)} af {len(jobs) * 2 * 8} svar afveg: {wrong[:5]}"
+
+
+def test_every_alternative_of_every_example_is_what_choosing_that_reading_answers():
+    """An alternative resumes at the step where the case met the reading (``RuleQuestion.rerun``); it must
+    answer exactly what a whole evaluation under that reading answers."""
+    checked = 0
+    for example in ALL:
+        try:
+            result = ENGINE.evaluate(example.question, example.data["sag"], ruleset=example.ruleset,
+                                     fortolkninger=example.data.get("fortolkninger"))
+        except EngineError:
+            continue
+        for alternative in result.alternatives:
+            chosen = {**(example.data.get("fortolkninger") or {}), alternative.point: alternative.reading}
+            try:
+                whole = ENGINE.evaluate(example.question, example.data["sag"], ruleset=example.ruleset,
+                                        fortolkninger=chosen)
+            except EngineError as exc:
+                assert alternative.error == {"kind": exc.kind, "message": str(exc)}, example.id
+                continue
+            assert alternative.error is None and alternative.output, example.id
+            assert whole.output == {**result.output, **alternative.output}, example.id
+            checked += 1
+    assert checked > 20

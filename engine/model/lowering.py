@@ -61,6 +61,8 @@ class Lowerable(Protocol):
 
     def lower(self, w: "Writer") -> None: ...
 
+    def points(self) -> tuple[Any, ...]: ...
+
 #: Result types that can never be over a size bound: the generated code skips weighing them.
 SMALL_TYPES = frozenset({Decimal, _dt.date, bool, type(None)})
 
@@ -213,10 +215,26 @@ class Writer:
 
 def lower_question(steps: Sequence[Lowerable], outputs: Mapping[str, Expression], meta: Rule,
                    label: str) -> Program:
-    """The question's steps and ``resultat`` as one compiled function ``(ns, ctx, tr, deadline) -> outputs``."""
+    """The question's steps and ``resultat`` as one compiled function.
+
+    ``(ns, ctx, tr, deadline, start=0) -> outputs``: ``start`` resumes at a
+    top-level step, for an alternative reading of a point the case reached
+    there (:meth:`~rammeaftale.model.ruleset.RuleQuestion.rerun`); the steps
+    before it are skipped, their results already in ``ns``.  A step that
+    holds a point tells the context so as the case enters it.
+    """
     w = Writer()
-    with w.function("_question", "ns, ctx, tr, deadline"):
-        w.steps(steps)
+    holding = [i for i, step in enumerate(steps) if step.points()]
+    with w.function("_question", "ns, ctx, tr, deadline, start=0"):
+        for i, step in enumerate(steps):
+            if i in holding:
+                w.emit(f"ctx.step = {i}")
+                w.emit("ctx.step_weight = ctx.weight")
+            if holding and i <= holding[-1]:
+                with w.block(f"if start <= {i}:"):
+                    step.lower(w)
+            else:
+                step.lower(w)
         parts = []
         for i, (name, expr) in enumerate(outputs.items()):
             if expr.direct is not None and expr.direct[0] == "name":

@@ -55,10 +55,18 @@ class Point:
     def readings(self) -> tuple[Reading, ...]:
         return (self.followed,) + self.alternatives
 
-    def pick(self, ctx: Context) -> Reading:
-        """The reading this call uses here; records that the case reached the point."""
+    def pick(self, ctx: Context, ns: dict[str, Any]) -> Reading:
+        """The reading this call uses here; records that the case reached the point, and where.
+
+        What is recorded (the top-level step the case was in, the namespace
+        and the weight) lets an alternative reading resume from that step
+        instead of running the case from the start
+        (:meth:`rammeaftale.model.ruleset.RuleQuestion.rerun`): every step
+        before it ran the same way under any reading of this point.
+        """
         if self not in ctx.touched:
             ctx.touched.append(self)
+            ctx.resume[self.id] = (ctx.step, dict(ns), ctx.step_weight)
         chosen = ctx.readings.get(self.id)
         return self.followed if chosen is None else self.by_id[chosen]
 

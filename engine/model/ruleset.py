@@ -127,6 +127,22 @@ class RuleQuestion:
         ctx.warn_all(self.meta.warnings)
         return self.program.run(namespace, ctx, ctx.trace, deadline), ctx
 
+    def rerun(self, first: Context, point: Point, readings: dict[str, str], deadline: float) -> dict[str, Any]:
+        """The raw outputs of the case ``first`` evaluated, under ``readings`` (no trace).
+
+        Where the case reached ``point`` inside a step, the run resumes at
+        that step from what ``first`` recorded there (:meth:`Point.pick`):
+        every earlier step ran the same under any reading of the point.  A
+        point at a parameter is felt from the start, so that case runs whole.
+        """
+        resume = first.resume.get(point.id)
+        if resume is None:
+            return self.run(dict(first.case), False, readings=readings, deadline=deadline)[0]
+        step, namespace, weight = resume
+        ctx = Context(self.month_rule, False, case=first.case, readings=readings)
+        ctx.weight = weight
+        return self.program.run(dict(namespace), ctx, None, deadline, step)
+
 
 @dataclass(eq=False)
 class Ruleset:

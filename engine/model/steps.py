@@ -89,6 +89,10 @@ class Step:
     def defines(self) -> tuple[str, ...]:
         return ()
 
+    def points(self) -> tuple[Point, ...]:
+        """The points of alternative readings a case can reach inside this step."""
+        return ()
+
     def lower(self, w: Writer) -> None:
         """Write this step: the time bound, the guard, then what the kind does (:meth:`lower_body`)."""
         w.deadline(self.meta)
@@ -125,6 +129,9 @@ class Formula(Step):
     def defines(self) -> tuple[str, ...]:
         return (self.meta.id,)
 
+    def points(self) -> tuple[Point, ...]:
+        return (self.point,) if self.point is not None else ()
+
     def lower_body(self, w: Writer) -> None:
         assert self.expr is not None
         if self.point is None:
@@ -150,7 +157,7 @@ class Formula(Step):
         (:meth:`rammeaftale.Engine.evaluate`) would only find what is known.
         A reading that fails here where ours did not is a difference: re-run.
         """
-        w.emit(f"rd = {w.bind(point, 'punkt')}.pick(ctx)")
+        w.emit(f"rd = {w.bind(point, 'punkt')}.pick(ctx, ns)")
         readings = point.readings
         for i, reading in enumerate(readings):
             header = "else:" if i == len(readings) - 1 else \
@@ -263,6 +270,9 @@ class Table(Step):
     def defines(self) -> tuple[str, ...]:
         return self.outputs + (self.rule_name,)
 
+    def points(self) -> tuple[Point, ...]:
+        return tuple(self.row_points.values())
+
     @cached_property
     def rule_name(self) -> str:
         """The name the matched row's id is bound to (``<tabel-id>_regel``)."""
@@ -310,7 +320,7 @@ class Table(Step):
                       appliers: Mapping[Reading, Callable[..., None]]) -> Reading:
         """Apply the reading of row ``rid`` the call uses, then probe the others (as :class:`Formula`)."""
         point = self.row_points[rid]
-        used = point.pick(ctx)
+        used = point.pick(ctx, ns)
         before = dict(ns)
         appliers[used](ns, ctx, deadline)
         ours = {n: ns.get(n) for n in self.outputs}
@@ -447,6 +457,9 @@ class Variants(Step):
 
     def defines(self) -> tuple[str, ...]:
         return self.shared + (self.meta.id,)
+
+    def points(self) -> tuple[Point, ...]:
+        return tuple(p for variant in self.variants.values() for step in variant.steps for p in step.points())
 
     def lower_body(self, w: Writer) -> None:
         assert self.conditions is not None

@@ -23,8 +23,9 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from itertools import combinations
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 ANY = "-"
 _BOUND_KEYS = {"fra", "over", "til", "under"}
@@ -56,6 +57,21 @@ class Cell:
     @property
     def is_interval(self) -> bool:
         return self.values is None and self.roots is None and not self.is_any
+
+    @cached_property
+    def test(self) -> Callable[[Any], bool]:
+        """:meth:`matches` specialised to this cell's kind, made once (the hot path of every table)."""
+        values, roots = self.values, self.roots
+        if values is not None:
+            def member(value: Any) -> bool:
+                try:
+                    return value in values
+                except TypeError:          # unhashable (a list or a map): never equal to a cell's value
+                    return False
+            return member
+        if roots is not None:
+            return lambda value: isinstance(value, str) and any(a in roots for a in ancestors(value))
+        return self.matches
 
     def matches(self, value: Any) -> bool:
         if self.values is not None:
@@ -186,10 +202,20 @@ class Conditions:
         self.columns = tuple(columns)
         self.rows = tuple(rows)
         self.policy = policy
-        # Per row only the cells that restrict something ("-" cells are skipped).
-        self._plan = tuple((row, tuple((i, c) for i, c in enumerate(row.cells) if not c.is_any))
-                           for row in self.rows)
         self._key, self._index, self._open = _index(self.rows, len(self.columns))
+        # Per row the cells that restrict something ("-" cells are skipped), as (column, predicate);
+        # a row found through the index column need not test that column again.
+        self._all = self._plan(range(len(self.rows))) if self._key is None else ()
+        self._open_plan = self._plan(self._open)
+        self._keyed: dict[Any, Plan] = {}
+        if self._key is not None:
+            for kind, value in self._index:
+                self._keyed.setdefault(value, self._plan(self._candidates(value), skip=self._key))
+
+    def _plan(self, positions: Sequence[int], skip: int | None = None) -> "Plan":
+        return tuple((position, self.rows[position], tuple(
+            (i, cell.test) for i, cell in enumerate(self.rows[position].cells) if not cell.is_any and i != skip))
+            for position in positions)
 
     def overlapping_pairs(self, most: int | None = None) -> list[tuple[Row, Row]]:
         """Pairs of rows that some input could match both of (at most ``most``), in row order.
@@ -234,34 +260,40 @@ class Conditions:
         return {key: sorted(set(members)) for key, members in groups.items()}
 
     def match(self, values: Sequence[Any]) -> Row | None:
-        """The matching row (first one under ``foerste``), or None."""
-        normalised = [v if isinstance(v, (str, bool)) or v is None else _normalise(v) for v in values]
-        plan = self._plan
-        if self._key is not None:
-            candidates = self._candidates(normalised[self._key])
-            if candidates is not None:
-                plan = tuple(self._plan[i] for i in candidates)
-        for row, tests in plan:
-            for index, cell in tests:
-                if not cell.matches(normalised[index]):
-                    break
-            else:
-                return row
-        return None
+        """The matching row (the first one in row order under ``foerste``), or None.
 
-    def _candidates(self, value: Any) -> list[int] | None:
-        """Positions of the rows that can match ``value`` in the index column, in row order (None: all)."""
-        if value is None or value.__hash__ is None:
-            return None
+        Rows that name the input's value in the index column (worked out at
+        load for every value a row names) are tried first, then the rows open
+        in that column; the earlier of the two first hits is the answer, so
+        the hit policy means what a full scan in row order would.
+        """
+        if float in map(type, values):          # only a plugin makes floats: compare them as their text
+            values = [_normalise(v) if type(v) is float else v for v in values]
+        if self._key is None:
+            found = _first(self._all, values)
+            return found[1] if found is not None else None
+        value = values[self._key]
+        try:
+            keyed = self._keyed.get(value)
+        except TypeError:                       # unhashable: no row names it
+            keyed = ()
+        if keyed is None:
+            keyed = self._plan(self._candidates(value), skip=self._key) if isinstance(value, str) else ()
+        found = _first(keyed, values)
+        if self._open_plan:
+            other = _first(self._open_plan, values)
+            if other is not None and (found is None or other[0] < found[0]):
+                found = other
+        return found[1] if found is not None else None
+
+    def _candidates(self, value: Any) -> list[int]:
+        """Positions of the rows that name ``value`` (or, for a paragraph, a paragraph above it) in the
+        index column, in row order."""
         hits = self._index.get(("=", value), ())
         if isinstance(value, str) and _SEPARATOR in value:
             for ancestor in ancestors(value):
-                more = self._index.get(("<", ancestor))
-                if more:
-                    hits = (*hits, *more)
-        if self._open:
-            hits = (*hits, *self._open)
-        return sorted(set(hits)) if len(hits) > 1 else list(hits)
+                hits = (*hits, *self._index.get(("<", ancestor), ()))
+        return sorted(set(hits))
 
     def known_values(self, column: str) -> list[str]:
         """Values named for ``column`` in any row (for 'kendte værdier' messages)."""
@@ -274,6 +306,20 @@ class Conditions:
             if cell.roots is not None:
                 found.update(f"{r} (med underpunkter)" for r in cell.roots)
         return sorted(found)
+
+
+#: Rows to try, in row order: (position, row, (column, predicate) for each cell to test).
+Plan = tuple[tuple[int, Row, tuple[tuple[int, Callable[[Any], bool]], ...]], ...]
+
+
+def _first(plan: Plan, values: Sequence[Any]) -> tuple[int, Row] | None:
+    for position, row, tests in plan:
+        for index, test in tests:
+            if not test(values[index]):
+                break
+        else:
+            return position, row
+    return None
 
 
 def _index(rows: Sequence[Row], width: int) -> tuple[int | None, dict[tuple[str, Any], tuple[int, ...]], tuple[int, ...]]:

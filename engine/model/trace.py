@@ -99,7 +99,8 @@ class Context:
     makes one compiled ruleset safe to evaluate from many threads.
     """
 
-    __slots__ = ("moot", "weight", "case", "trace", "warnings", "month_rule", "readings", "touched")
+    __slots__ = ("moot", "weight", "case", "trace", "warnings", "month_rule", "readings", "touched", "resume",
+                 "step", "step_weight")
 
     def __init__(self, month_rule: str, trace: bool, case: Mapping[str, Any] | None = None,
                  readings: Mapping[str, str] | None = None) -> None:
@@ -113,6 +114,10 @@ class Context:
         self.moot: set[tuple[str, str]] = set()
         self.readings = readings or _NO_READINGS   # point id -> reading id the caller chose
         self.touched: list[Any] = []    # the points (model.readings.Point) the case reached, in order
+        #: point id -> (top-level step, namespace, weight) where the case reached it (see Point.pick)
+        self.resume: dict[str, tuple[int, dict[str, Any], int]] = {}
+        self.step = 0                   # the top-level step that holds a point, set as the case enters it
+        self.step_weight = 0            # the weight when the case entered that step
 
     def warn(self, message: ResultWarning) -> None:
         if message not in self.warnings:

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Sequence
 
 from ..model.catalogue import catalogue, catalogue_version, parse_date, show_value
-from ..model.trace import ResultWarning
+from ..model.trace import Context, ResultWarning
 from ..errors import EngineError, InvalidCase, InvalidRuleset, NotRegulated
 from ..formula.money import CONTEXT
 from ..model.extensions import NO_EXTENSIONS, CompileSession, Extensions
 from .registry import Registry, fold_region
-from .result import Alternative, Result, dump, typed_output
+from .result import Alternative, Result, typed_output
 from ..model.readings import Point
 from ..model.ruleset import RuleQuestion, Ruleset
 from ..model.values import to_text
@@ -160,8 +160,7 @@ class Engine:
             deadline = monotonic() + self.limits.seconds
             raw, ctx = rule.run(values, trace, readings=readings, deadline=deadline)
             output = typed_output(spec.outputs, raw, rule.meta.where)
-            alternatives = (_alternatives(rule, spec.outputs, values, readings, ctx.touched, output, deadline,
-                                          ctx.moot) if ctx.touched else [])
+            alternatives = _alternatives(rule, spec.outputs, ctx, readings, output, deadline) if ctx.touched else []
         warnings = list(chosen.status_warnings) + ctx.warnings
         if ctx.touched:
             warnings += _reading_warnings(ctx.touched, readings, alternatives, output)
@@ -246,20 +245,19 @@ def _check_readings(chosen: Mapping[str, str] | None, ruleset: Ruleset, rule: Ru
     return out
 
 
-def _alternatives(rule: RuleQuestion, fields: Mapping[str, Any], values: Mapping[str, Any],
-                  readings: Mapping[str, str], touched: Sequence[Point], output: Mapping[str, Any],
-                  deadline: float, moot: set[tuple[str, str]] = frozenset()) -> list[Alternative]:  # type: ignore[assignment]
+def _alternatives(rule: RuleQuestion, fields: Mapping[str, Any], ctx: Context, readings: Mapping[str, str],
+                  output: Mapping[str, Any], deadline: float) -> list[Alternative]:
     """The case again under each other reading of each point it reached, one at a time; keep what differs.
 
-    A reading in ``moot`` gave the same value where the case reached its
+    A reading in ``ctx.moot`` gave the same value where the case reached its
     point, so the rest of the evaluation would be the same: it is not re-run.
+    The others resume where the case reached the point (:meth:`RuleQuestion.rerun`).
     """
     out: list[Alternative] = []
-    mine = {k: dump(v) for k, v in output.items()}
-    for point in touched:
+    for point in ctx.touched:
         used = readings.get(point.id, point.followed.id)
         for reading in point.readings:
-            if reading.id == used or (point.id, reading.id) in moot:
+            if reading.id == used or (point.id, reading.id) in ctx.moot:
                 continue
             other = dict(readings)
             if reading.followed:
@@ -269,8 +267,7 @@ def _alternatives(rule: RuleQuestion, fields: Mapping[str, Any], values: Mapping
             alternative = Alternative(point.id, reading.id, reading.text, reading.kilde, point.rule,
                                       reading.followed, point.title)
             try:
-                raw, _ = rule.run(dict(values), False, readings=other, deadline=deadline)
-                theirs = typed_output(fields, raw, rule.meta.where)
+                theirs = typed_output(fields, rule.rerun(ctx, point, other, deadline), rule.meta.where)
             except InvalidRuleset:
                 raise
             except EngineError as exc:
@@ -279,10 +276,15 @@ def _alternatives(rule: RuleQuestion, fields: Mapping[str, Any], values: Mapping
                 alternative.error = {"kind": exc.kind, "message": str(exc)}
                 out.append(alternative)
                 continue
-            alternative.output = {k: v for k, v in theirs.items() if dump(v) != mine.get(k)}
+            alternative.output = {k: v for k, v in theirs.items() if not _same(v, output.get(k))}
             if alternative.output:
                 out.append(alternative)
     return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Two typed outputs are the same answer: equal values of the same type (``1`` is not ``True``)."""
+    return type(a) is type(b) and a == b
 
 
 def _is_limit(exc: EngineError) -> bool:
