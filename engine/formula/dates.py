@@ -20,12 +20,14 @@ _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 def days_in_month(year: int, month: int) -> int:
     """Days in a month (``calendar.monthrange`` also works out a weekday: 4x slower on the hot path)."""
-    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month - 1]
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return _MONTH_DAYS[month - 1]
 
 
 def month_end(day: _dt.date) -> _dt.date:
     """Last day of ``day``'s month ("løbende måned")."""
-    return day.replace(day=days_in_month(day.year, day.month))
+    return _dt.date(day.year, day.month, days_in_month(day.year, day.month))
 
 
 def is_month_end(day: _dt.date) -> bool:
@@ -99,12 +101,18 @@ class Frist:
         return (self.running_month, self.months, self.days)
 
     def last_day(self, notice: _dt.date, rule: str) -> _dt.date:
-        """Last day paid for notice given on ``notice`` ("til og med")."""
+        """Last day paid for notice given on ``notice`` ("til og med").
+
+        "Løbende måned + N måneder" ends on the last day of the N-th month
+        after the notice's month; plain months count from the notice date
+        under ``rule``; days are added last.
+        """
         if self.running_month:
-            end = month_end(add_months(notice.replace(day=1), self.months, "afkort"))
+            year, month0 = divmod(notice.year * 12 + notice.month - 1 + self.months, 12)
+            end = _dt.date(year, month0 + 1, days_in_month(year, month0 + 1))
         else:
             end = add_months(notice, self.months, rule)
-        return add_days(end, self.days)
+        return end + _dt.timedelta(days=self.days) if self.days else end
 
 
 def _parse_period(text: str) -> tuple[bool, int, int]:

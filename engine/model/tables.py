@@ -208,9 +208,12 @@ class Conditions:
         self._all = self._plan(range(len(self.rows))) if self._key is None else ()
         self._open_plan = self._plan(self._open)
         self._keyed: dict[Any, Plan] = {}
+        self._under: dict[str, Plan] = {}       # root -> its rows, for a paragraph no row names itself
         if self._key is not None:
             for kind, value in self._index:
                 self._keyed.setdefault(value, self._plan(self._candidates(value), skip=self._key))
+                if kind == "<":
+                    self._under[value] = self._plan(self._index[(kind, value)], skip=self._key)
 
     def _plan(self, positions: Sequence[int], skip: int | None = None) -> "Plan":
         return tuple((position, self.rows[position], tuple(
@@ -277,14 +280,23 @@ class Conditions:
             keyed = self._keyed.get(value)
         except TypeError:                       # unhashable: no row names it
             keyed = ()
-        if keyed is None:
-            keyed = self._plan(self._candidates(value), skip=self._key) if isinstance(value, str) else ()
+        if keyed is None:   # a value no row names: a sub-paragraph of one that a row names, or nothing
+            keyed = self._below(value) if isinstance(value, str) and value.count(_SEPARATOR) > 1 else ()
         found = _first(keyed, values)
         if self._open_plan:
             other = _first(self._open_plan, values)
             if other is not None and (found is None or other[0] < found[0]):
                 found = other
         return found[1] if found is not None else None
+
+    def _below(self, value: str) -> "Plan":
+        """The rows of the paragraphs above ``value`` (``SEL-107-2`` is under a row naming ``SEL-107``)."""
+        plans = [plan for plan in map(self._under.get, ancestors(value)[1:]) if plan]
+        if not plans:
+            return ()
+        if len(plans) == 1:
+            return plans[0]
+        return tuple(sorted((entry for plan in plans for entry in plan), key=lambda entry: entry[0]))
 
     def _candidates(self, value: Any) -> list[int]:
         """Positions of the rows that name ``value`` (or, for a paragraph, a paragraph above it) in the
