@@ -228,7 +228,7 @@ def _run(source: str, expr: Any, names: dict[str, Any], reference: bool, trace: 
                 return "ok", value
             program = lower_question([Formula(META, None, expr, None)], {}, META, "fuzz")
             ns = dict(names)
-            program.run(ns, Context("afkort", trace), [] if trace else None, float("inf"))
+            program.run(ns, Context(trace), [] if trace else None, float("inf"))
             return "ok", ns[META.id]
     except RUNTIME_ERRORS as exc:
         assert reference, f"the runtime let {type(exc).__name__} through: {exc}"

@@ -44,6 +44,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, Se
 from ..errors import EngineError, InvalidCase
 from ..formula.expr import Expression, LimitExceeded
 
+from .trace import TraceStep
+
 if TYPE_CHECKING:  # pragma: no cover
     from .trace import Context
 
@@ -96,9 +98,12 @@ class Writer:
     :meth:`formula` and :meth:`weigh` to write their part.
     """
 
-    def __init__(self) -> None:
-        # No builtins: formulas reach only what is bound here; the code itself needs these two.
-        self.env: dict[str, Any] = {"__builtins__": {}, "dict": dict, "Exception": Exception}
+    def __init__(self, month_rule: str = "") -> None:
+        #: The question's end-of-month rule, for the trace notes of date formulas.
+        self.month_rule = month_rule
+        # No builtins: formulas reach only what is bound here; the code itself needs these.
+        self.env: dict[str, Any] = {"__builtins__": {}, "dict": dict, "zip": zip,
+                                    "Exception": Exception}
         self.sites: list[Site] = []
         self.functions: list[list[str]] = []
         self._tail: list[str] = []                 # module-level definitions after the functions
@@ -168,6 +173,27 @@ class Writer:
         """Add ``variable``'s weight to the call's budget unless its type can never be over a bound."""
         self.emit(f"if {variable}.__class__ not in _SMALL: ctx.weigh({variable})")
 
+    def trace(self, rule: str, kind: str, result: str, kilde: str | None, title: str | None, values: str,
+              notes: str = "[]") -> None:
+        """Write: when the caller asked for a trace, append a :class:`~.trace.TraceStep`.
+
+        ``rule``, ``kind``, ``kilde`` and ``title`` are the step's own (static)
+        texts; ``result``, ``values`` and ``notes`` are code (see :meth:`values`).
+        """
+        with self.block("if tr is not None:"):
+            self.emit(f"tr.append(_TraceStep({rule!r}, {kind!r}, {result}, {kilde!r}, {title!r}, {values}, {notes}))")
+
+    @staticmethod
+    def values(names: Sequence[str]) -> str:
+        """Code for the values a trace step shows: ``{name: ns.get(name), ...}``."""
+        return "{" + ", ".join(f"{n!r}: ns.get({n!r})" for n in names) + "}"
+
+    def notes(self, static: Sequence[str], *dynamic: str, after: Sequence[str] = ()) -> str:
+        """Code for a trace step's notes: the static ones, then ``dynamic`` (code), then ``after``."""
+        parts = ([f"*{self.bind(tuple(static), 'noter')}"] if static else []) + list(dynamic) + \
+            ([f"*{self.bind(tuple(after), 'noter')}"] if after else [])
+        return "[" + ", ".join(parts) + "]"
+
     def deadline(self, meta: Rule) -> None:
         """The call's time bound, checked before every step (:class:`~rammeaftale.Limits`)."""
         self.site(meta)
@@ -200,7 +226,7 @@ class Writer:
         sites = self.sites
         self.env.update({
             "_SMALL": SMALL_TYPES, "_EngineError": EngineError, "_PROBE_ERRORS": PROBE_ERRORS,
-            "_now": monotonic, "_late": lambda at: limit_error(sites[at][0], TIME_LIMIT),
+            "_now": monotonic, "_TraceStep": TraceStep, "_late": lambda at: limit_error(sites[at][0], TIME_LIMIT),
             "_fail": lambda exc, at, ns, ctx: failure(exc, sites[at], ns, ctx),
         })
         source = "\n".join(["\n".join(lines) for lines in self.functions] + self._tail) + "\n"
@@ -214,7 +240,7 @@ class Writer:
 
 
 def lower_question(steps: Sequence[Lowerable], outputs: Mapping[str, Expression], meta: Rule,
-                   label: str) -> Program:
+                   label: str, month_rule: str = "afkort") -> Program:
     """The question's steps and ``resultat`` as one compiled function.
 
     ``(ns, ctx, tr, deadline, start=0) -> outputs``: ``start`` resumes at a
@@ -223,7 +249,7 @@ def lower_question(steps: Sequence[Lowerable], outputs: Mapping[str, Expression]
     before it are skipped, their results already in ``ns``.  A step that
     holds a point tells the context so as the case enters it.
     """
-    w = Writer()
+    w = Writer(month_rule)
     holding = [i for i, step in enumerate(steps) if step.points()]
     with w.function("_question", "ns, ctx, tr, deadline, start=0"):
         for i, step in enumerate(steps):

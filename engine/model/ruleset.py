@@ -95,7 +95,7 @@ class RuleQuestion:
                 program = self._program
                 if program is None:
                     program = self._program = lower_question(self.steps, self.outputs, self.meta,
-                                                             f"{self.owner}/{self.name}")
+                                                             f"{self.owner}/{self.name}", self.month_rule)
         return program
 
     def run(self, values: dict[str, Any], trace: bool, seconds: float | None = None,
@@ -121,7 +121,7 @@ class RuleQuestion:
         namespace.update(values)
         if deadline is None:
             deadline = monotonic() + seconds if seconds is not None else float("inf")
-        ctx = Context(self.month_rule, trace, case=values, readings=readings)
+        ctx = Context(trace, case=values, readings=readings)
         if self.param_points:
             ctx.touched.extend(self.param_points)
         ctx.warn_all(self.meta.warnings)
@@ -139,7 +139,7 @@ class RuleQuestion:
         if resume is None:
             return self.run(dict(first.case), False, readings=readings, deadline=deadline)[0]
         step, namespace, weight = resume
-        ctx = Context(self.month_rule, False, case=first.case, readings=readings)
+        ctx = Context(False, case=first.case, readings=readings)
         ctx.weight = weight
         return self.program.run(dict(namespace), ctx, None, deadline, step)
 

@@ -16,7 +16,7 @@ Every step may have a guard (``naar``); a step whose guard is false binds its
 names to ``None`` and says so in the trace.
 
 Each kind writes its own part of the question's one compiled function
-(``lower``, see :mod:`.lowering`) and builds its own trace step (``traced``),
+(``lower``, see :mod:`.lowering`) and its own trace steps,
 so what a kind means is written here, once.  The objects are read-only once
 compiled; what a call changes lives in its namespace and its context.
 """
@@ -107,17 +107,12 @@ class Step:
         with w.block("else:"):
             for name in self.defines():
                 w.emit(f"ns[{name!r}] = None")
-            with w.block("if tr is not None:"):
-                w.emit(f"tr.append({w.bind(self, 'trin')}.skipped(ns))")
+            w.trace(self.meta.id, self.meta.kind, "None", self.meta.kilde, self.meta.title,
+                    w.values(self.guard.names),
+                    w.notes([f"sprunget over: betingelsen '{self.guard.source}' er ikke opfyldt"]))
 
     def lower_body(self, w: Writer) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
-
-    def skipped(self, ns: Mapping[str, Any]) -> TraceStep:
-        assert self.guard is not None
-        return TraceStep(self.meta.id, self.meta.kind, None, self.meta.kilde, self.meta.title,
-                         {n: ns.get(n) for n in self.guard.names},
-                         [f"sprunget over: betingelsen '{self.guard.source}' er ikke opfyldt"])
 
 
 @dataclass
@@ -138,14 +133,20 @@ class Formula(Step):
             w.site(self.meta, self.expr.names)
             w.emit(f"r = {w.formula(self.expr)}")
             w.weigh("r")
-            reading = "None"
         else:
             self._lower_readings(w, self.point)
-            reading = "rd"
         w.emit(f"ns[{self.meta.id!r}] = r")
         warn(w, self.meta.warnings)
-        with w.block("if tr is not None:"):
-            w.emit(f"tr.append({w.bind(self, 'trin')}.traced(ns, ctx, r, {reading}))")
+        if self.point is None:
+            w.trace(self.meta.id, "formel", "r", self.meta.kilde, self.meta.title, w.values(self.expr.names),
+                    w.notes(self.meta.notes(), after=self._month_note(self.expr, w.month_rule)))
+        else:        # the names read and the notes depend on the reading used
+            with w.block("if tr is not None:"):
+                w.emit(f"tr.append({w.bind(self, 'trin')}.traced(ns, r, rd, {w.month_rule!r}))")
+
+    @staticmethod
+    def _month_note(expr: Expression, month_rule: str) -> list[str]:
+        return [f"månedsregel: {month_rule}"] if MONTH_RULE_FUNCTIONS.intersection(expr.functions) else []
 
     def _lower_readings(self, w: Writer, point: Point) -> None:
         """The reading the call uses, then a probe of the others.
@@ -178,14 +179,10 @@ class Formula(Step):
                     with w.block("if t.__class__ is r.__class__ and t == r:"):
                         w.emit(f"ctx.moot.add(({point.id!r}, {reading.id!r}))")
 
-    def traced(self, ns: Mapping[str, Any], ctx: Context, result: Any, reading: Reading | None) -> TraceStep:
-        expr = reading.override if reading is not None else self.expr
-        notes = self.meta.notes()
-        if reading is not None:
-            assert self.point is not None
-            notes.append(self.point.note(reading))
-        if MONTH_RULE_FUNCTIONS.intersection(expr.functions):
-            notes.append(f"månedsregel: {ctx.month_rule}")
+    def traced(self, ns: Mapping[str, Any], result: Any, reading: Reading, month_rule: str) -> TraceStep:
+        assert self.point is not None
+        expr = reading.override
+        notes = self.meta.notes() + [self.point.note(reading)] + self._month_note(expr, month_rule)
         return TraceStep(self.meta.id, "formel", result, self.meta.kilde, self.meta.title,
                          {n: ns.get(n) for n in expr.names}, notes)
 
@@ -304,8 +301,15 @@ class Table(Step):
             w.emit(f"ws = {w.bind(warnings, 'advarsler')}.get(rid)")
             with w.block("if ws:"):
                 w.emit("ctx.warn_all(ws)")
+        texts = {rid: self._row_texts(action) for rid, action in self.actions.items()}
         with w.block("if tr is not None:"):
-            w.emit(f"tr.append({me}.traced(ns, row, key, rd))")
+            w.emit(f"tr.append({me}.traced(ns, row, key, rd, {w.bind(texts, 'tekster')}[rid]))")
+
+    def _row_texts(self, action: RowAction) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What a row's trace step says besides its values: (notes, names its formulas read)."""
+        assert self.conditions is not None
+        notes = (f"regel {action.meta.id} i tabellen (hitpolitik {self.conditions.policy})", *action.meta.notes())
+        return notes, tuple(dict.fromkeys(n for expr in action.formulas.values() for n in expr.names))
 
     @staticmethod
     def _lower_apply(w: Writer, table: str) -> None:
@@ -337,13 +341,16 @@ class Table(Step):
                 ctx.moot.add((point.id, other.id))
         return used
 
-    def traced(self, ns: Mapping[str, Any], row: Row, key: Sequence[Any], reading: Reading | None) -> TraceStep:
+    def traced(self, ns: Mapping[str, Any], row: Row, key: Sequence[Any], reading: Reading | None,
+               texts: tuple[tuple[str, ...], tuple[str, ...]]) -> TraceStep:
         assert self.conditions is not None
         action = reading.override if reading is not None else self.actions[row.id]
+        if reading is not None:
+            texts = self._row_texts(action)
         used = dict(zip(self.conditions.columns, key))
-        for expr in action.formulas.values():
-            used.update({n: ns.get(n) for n in expr.names})
-        notes = [f"regel {row.id} i tabellen (hitpolitik {self.conditions.policy})"] + action.meta.notes()
+        for name in texts[1]:
+            used[name] = ns.get(name)
+        notes = list(texts[0])
         if reading is not None:
             notes.append(self.row_points[row.id].note(reading))
         return TraceStep(f"{self.meta.id}/{row.id}", "tabel", {n: ns[n] for n in self.outputs},
@@ -366,15 +373,11 @@ class Require(Step):
         missing = " or ".join(f"ns.get({n!r}) is None" for n in self.names)
         with w.block(f"if {missing}:"):
             w.emit(f"raise {me}.missing(ns)")
-        with w.block("if tr is not None:"):
-            w.emit(f"tr.append({me}.traced(ns))")
+        w.trace(self.meta.id, "kraev", "True", self.meta.kilde, self.meta.title, w.values(self.names))
 
     def missing(self, ns: Mapping[str, Any]) -> InvalidCase:
         return required(self.names, ns, self.meta)
 
-    def traced(self, ns: Mapping[str, Any]) -> TraceStep:
-        return TraceStep(self.meta.id, "kraev", True, self.meta.kilde, self.meta.title,
-                         {n: ns.get(n) for n in self.names})
 
 
 @dataclass
@@ -396,11 +399,7 @@ class Warning(Step):
     def lower_body(self, w: Writer) -> None:
         warn(w, (ResultWarning(f"{self.message} ({self.meta.kilde})", self.meta.kilde, "advarsel"),
                  *self.meta.warnings))
-        with w.block("if tr is not None:"):
-            w.emit(f"tr.append({w.bind(self, 'advarsel')}.traced())")
-
-    def traced(self) -> TraceStep:
-        return TraceStep(self.meta.id, "advarsel", self.message, self.meta.kilde, self.meta.title)
+        w.trace(self.meta.id, "advarsel", repr(self.message), self.meta.kilde, self.meta.title, "{}")
 
 
 @dataclass
@@ -418,8 +417,8 @@ class PluginStep(Step):
         w.emit(f"r = {me}.call(ns, ctx)")
         w.emit(f"ns[{self.meta.id!r}] = r")
         warn(w, self.meta.warnings)
-        with w.block("if tr is not None:"):
-            w.emit(f"tr.append({me}.traced(ns, r))")
+        w.trace(self.meta.id, "blok", "r", self.meta.kilde, self.meta.title, w.values(self.reads),
+                w.notes(self.meta.notes()))
 
     def call(self, ns: dict[str, Any], ctx: Context) -> Any:
         """The plugin's result over a read-only view of the namespace, checked like a formula's."""
@@ -437,9 +436,6 @@ class PluginStep(Step):
             raise limit_error(self.meta, str(exc)) from None
         return result
 
-    def traced(self, ns: Mapping[str, Any], result: Any) -> TraceStep:
-        return TraceStep(self.meta.id, "blok", result, self.meta.kilde, self.meta.title,
-                         {n: ns.get(n) for n in self.reads}, self.meta.notes())
 
 
 @dataclass
@@ -466,18 +462,13 @@ class Variants(Step):
         me = w.bind(self, "varianter")
         _match(w, me, self.conditions)
         w.emit(f"ns[{self.meta.id!r}] = row.id")
-        with w.block("if tr is not None:"):
-            w.emit(f"tr.append({me}.traced(row, key))")
+        columns = w.bind(self.conditions.columns, "kolonner")
         for i, (vid, variant) in enumerate(self.variants.items()):
             with w.block(f"{'if' if i == 0 else 'elif'} row.id == {vid!r}:"):
+                w.trace(self.meta.id, "variant", repr(vid), variant.meta.kilde, variant.meta.title,
+                        f"dict(zip({columns}, key))", w.notes(variant.meta.notes()))
                 warn(w, variant.meta.warnings)
                 w.steps(variant.steps)
-
-    def traced(self, row: Row, key: Sequence[Any]) -> TraceStep:
-        assert self.conditions is not None
-        variant = self.variants[row.id]
-        return TraceStep(self.meta.id, "variant", row.id, variant.meta.kilde, variant.meta.title,
-                         dict(zip(self.conditions.columns, key)), variant.meta.notes())
 
     def unmatched(self, key: Sequence[Any]) -> EngineError:
         assert self.conditions is not None

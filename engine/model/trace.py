@@ -99,13 +99,12 @@ class Context:
     makes one compiled ruleset safe to evaluate from many threads.
     """
 
-    __slots__ = ("moot", "weight", "case", "trace", "warnings", "month_rule", "readings", "touched", "resume",
+    __slots__ = ("moot", "weight", "case", "trace", "warnings", "readings", "touched", "resume",
                  "step", "step_weight")
 
-    def __init__(self, month_rule: str, trace: bool, case: Mapping[str, Any] | None = None,
+    def __init__(self, trace: bool, case: Mapping[str, Any] | None = None,
                  readings: Mapping[str, str] | None = None) -> None:
         self.case = case or {}          # the coerced case fields, so a runtime error can name its field
-        self.month_rule = month_rule
         self.trace: list[TraceStep] | None = [] if trace else None
         self.warnings: list[ResultWarning] = []
         self.weight = 0                 # what the computed values weigh so far (see formula.expr.check_size)
