@@ -62,6 +62,27 @@ def test_allocate_sums_exactly_to_the_rounded_amount(amount, weights):
         assert part == 0 or (part > 0) == (round_to(amount) > 0)
 
 
+def _largest_remainder(amount: Decimal, weights: dict) -> dict:
+    """The largest-remainder method written plainly with Fractions: the reference ``allocate`` must equal."""
+    from fractions import Fraction
+    total = sum(Fraction(w) for w in weights.values())
+    rounded = round_to(amount)
+    cents = int(abs(rounded) * 100)
+    exact = {k: cents * Fraction(w) / total for k, w in weights.items()}
+    floors = {k: int(v) for k, v in exact.items()}
+    for k in sorted(exact, key=lambda k: (-(exact[k] - floors[k]), k))[:cents - sum(floors.values())]:
+        floors[k] += 1
+    sign = -1 if rounded < 0 else 1
+    return {k: (Decimal(sign * floors[k]) / 100).quantize(ØRE) for k in weights}
+
+
+@PROPERTY
+@given(amounts, weight_maps)
+@example(Decimal("0.05"), {"a": Decimal("1e-6"), "b": Decimal(3), "c": Decimal("0.333333")})
+def test_allocate_is_the_largest_remainder_method(amount, weights):
+    assert allocate(amount, weights) == _largest_remainder(amount, weights)
+
+
 @PROPERTY
 @given(amounts, weight_maps, st.randoms(use_true_random=False))
 def test_allocate_does_not_depend_on_dict_order(amount, weights, rnd):

@@ -9,8 +9,8 @@ parts always sum exactly to the amount allocated.
 from __future__ import annotations
 
 import decimal
+import math
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from typing import Mapping
 
 ØRE = Decimal("0.01")
@@ -56,16 +56,21 @@ def allocate(amount: Decimal, weights: Mapping[str, Decimal]) -> dict[str, Decim
         raise ValueError("fordelingsnøglen er tom")
     if any(w < 0 for w in weights.values()):
         raise ValueError("en fordelingsnøgle må ikke have negative vægte")
-    total = sum((Fraction(w) for w in weights.values()), Fraction(0))
+    # Exact rationals as whole numbers over one common denominator (Fraction would do the same, 10x slower).
+    ratios = [w.as_integer_ratio() for w in weights.values()]
+    common = math.lcm(*(d for _, d in ratios))
+    scaled = [n * (common // d) for n, d in ratios]
+    total = sum(scaled)
     if total == 0:
         raise ValueError("fordelingsnøglen summerer til nul")
     rounded = round_to(amount)
     sign = -1 if rounded < 0 else 1
     cents = int(abs(rounded) * 100)
-    exact = {k: Fraction(cents) * Fraction(w) / total for k, w in weights.items()}
-    floors = {k: int(v) for k, v in exact.items()}
-    left = cents - sum(floors.values())
-    order = sorted(exact, key=lambda k: (-(exact[k] - floors[k]), str(k)))
+    # Part k is cents * w_k / total: its whole øre and its remainder (the fraction's numerator over total).
+    parts = {k: divmod(cents * w, total) for k, w in zip(weights, scaled)}
+    left = cents - sum(floor for floor, _ in parts.values())
+    order = sorted(parts, key=lambda k: (-parts[k][1], str(k)))
+    floors = {k: floor for k, (floor, _) in parts.items()}
     for k in order[:left]:
         floors[k] += 1
     return {k: (Decimal(sign * floors[k]) / 100).quantize(ØRE) for k in weights}
