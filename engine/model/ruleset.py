@@ -79,6 +79,7 @@ class RuleQuestion:
     def __post_init__(self) -> None:
         # Computed once here rather than lazily, so a compiled question is never written to after load.
         self._parameter_values = {n: p.value for n, p in self.parameters.items()}
+        self._warnings = self.meta.warnings
         self._program: Program | None = None
 
     @property
@@ -113,18 +114,18 @@ class RuleQuestion:
         ``time.monotonic()`` value) overrides ``seconds``, so re-runs under
         alternative readings share one time budget.
         """
-        namespace = dict(self._parameter_values)
+        namespace = {**self._parameter_values, **values}
         if self.param_points and readings:
             for point in self.param_points:
                 if point.id in readings:
                     namespace[point.rule] = point.by_id[readings[point.id]].override
-        namespace.update(values)
         if deadline is None:
             deadline = monotonic() + seconds if seconds is not None else float("inf")
         ctx = Context(trace, case=values, readings=readings)
         if self.param_points:
             ctx.touched.extend(self.param_points)
-        ctx.warn_all(self.meta.warnings)
+        if self._warnings:
+            ctx.warn_all(self._warnings)
         return self.program.run(namespace, ctx, ctx.trace, deadline), ctx
 
     def rerun(self, first: Context, point: Point, readings: dict[str, str], deadline: float) -> dict[str, Any]:
