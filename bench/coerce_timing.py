@@ -15,6 +15,7 @@ several ``time.perf_counter`` loops over the sample cases of ``cases.py``, in
 
 from __future__ import annotations
 
+import decimal
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cases  # noqa: E402  (bench-local module, found via the path set above)
 from rammeaftale import Engine  # noqa: E402
+from rammeaftale.formula.money import CONTEXT  # noqa: E402
 from rammeaftale.model.catalogue import catalogue  # noqa: E402
 from rammeaftale.run.result import typed_output  # noqa: E402
 
@@ -54,8 +56,10 @@ def main() -> None:
                 for case in sample]
         where = rule.meta.where
         rows.append((f"{name}: coerce_case", per_case_us(question.coerce_case, sample)))
-        rows.append((f"{name}: typed_output", per_case_us(lambda raw: typed_output(question.outputs, raw, where),
-                                                          raws)))
+        with decimal.localcontext(CONTEXT):     # where Engine.evaluate reads a case and types its output
+            rows.append((f"{name}: coerce_in_context", per_case_us(question.coerce_in_context, sample)))
+            rows.append((f"{name}: typed_output",
+                         per_case_us(lambda raw: typed_output(question.outputs, raw, where), raws)))
         for trace in (False, True):
             rows.append((f"{name}: evaluate(trace={trace})",
                          per_case_us(lambda case: engine.evaluate(name, case, ruleset=cases.RULESET, trace=trace),
