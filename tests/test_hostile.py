@@ -35,7 +35,8 @@ import yaml
 
 from rammeaftale import Engine
 from rammeaftale.tools import examples as _examples
-from rammeaftale.model.catalogue import MAX_ITEMS, MAX_TEXT, catalogue
+from rammeaftale.model.catalogue import catalogue
+from rammeaftale.model.types import MAX_ITEMS, MAX_TEXT
 from rammeaftale.errors import EngineError, InvalidCase, InvalidRuleset, RulesetErrors
 from rammeaftale.formula.expr import ExpressionError
 from rammeaftale.run.result import Result

@@ -109,19 +109,23 @@ def test_catalogue_json_schemas_are_valid_json_schema():
         jsonschema.Draft202012Validator.check_schema(question.json_schema())
 
 
-def test_the_catalogue_refuses_a_field_key_it_does_not_know(tmp_path, monkeypatch):
-    """An unquoted comma in a flow mapping's description makes a stray key; that must not load."""
-    import pytest
-
+@pytest.mark.parametrize("field, message", [
+    # An unquoted comma in a flow mapping's description makes a stray key.
+    ("{type: tekst, beskrivelse: En tekst, med komma}", "feltet 'x' i 'q' har ukendte nøgler: 'med komma'"),
+    # A misspelt type, here of a list's items: no reader, no schema.
+    ("{type: liste, af: beløb}", "feltet 'x.af' i 'q' har den ukendte type 'beløb'"),
+])
+def test_the_catalogue_refuses_a_field_it_cannot_read(tmp_path, monkeypatch, field, message):
     from rammeaftale import InvalidRuleset
     from rammeaftale.model import catalogue as module
     bad = tmp_path / "catalogue.yaml"
     bad.write_text("version: 1\nspoergsmaal:\n  q:\n    titel: T\n    input:\n"
-                   "      x: {type: tekst, beskrivelse: En tekst, med komma}\n    output: {}\n", "utf-8")
+                   f"      x: {field}\n    output: {{}}\n", "utf-8")
     monkeypatch.setattr(module, "CATALOGUE_FILE", bad)
     module._catalogue_data.cache_clear()
     try:
-        with pytest.raises(InvalidRuleset, match="ukendte nøgler: 'med komma'"):
+        with pytest.raises(InvalidRuleset, match=message) as info:
             module._catalogue_data()
+        assert info.value.location.startswith(str(bad))
     finally:
         module._catalogue_data.cache_clear()

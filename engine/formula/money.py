@@ -41,7 +41,8 @@ def to_decimal(value: object) -> Decimal:
 
 def round_to(value: Decimal, places: int = 2) -> Decimal:
     """Round half up to ``places`` decimals (2 = øre, 0 = hele kroner)."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=CONTEXT)
+    quantum = ØRE if places == 2 else Decimal(1).scaleb(-places)      # øre, the common case, made once
+    return value.quantize(quantum, ROUND_HALF_UP, CONTEXT)      # by position: keywords cost twice the rounding
 
 
 def allocate(amount: Decimal, weights: Mapping[str, Decimal]) -> dict[str, Decimal]:

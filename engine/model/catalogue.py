@@ -9,35 +9,22 @@ question for systems that want to validate before they call.
 
 from __future__ import annotations
 
-import datetime as _dt
 import decimal
-import re
-import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from functools import cache, cached_property, lru_cache
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
-from ..formula.dates import Frist, PeriodSyntaxError
 from ..formula.money import CONTEXT
 from ..errors import InvalidCase, InvalidRuleset
-from ..load.casefile import writable
 from ..load.yamlload import load_file
+from .types import (TYPES, Reader, Typer, input_schema_for, item_spec, output_schema_for, reader_for,
+                    typer_for)
+# Other modules read a case's values the catalogue's way through these names of the catalogue.
+from .types import (normalise_name as normalise_name, normalise_paragraf as normalise_paragraf,
+                    parse_date as parse_date, show_value as show_value)
 
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
-
-#: Amounts beyond this are typos or hostile input, not social-area budgets.
-MAX_AMOUNT = Decimal("1e12")
-MAX_TEXT = 500
-MAX_ITEMS = 1000
-MAX_KEY = 100
-#: Year keys (``noegle: aar``) are whole years written with four digits in this range.
-MIN_YEAR, MAX_YEAR = 1900, 2200
-_YEAR = re.compile(r"[0-9]{4}")
-
-LAW_PREFIXES = ("SEL", "BL", "ABL", "FSL", "LSV")
-_PARAGRAF_NOISE = re.compile(r"§|\bstk\b\.?|\bnr\b\.?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -59,6 +46,16 @@ class Field:
     def has_default(self) -> bool:
         return "standard" in self.spec
 
+    @cached_property
+    def reader(self) -> Reader:
+        """Reads a caller's raw value for this field (built once: the hot path of every evaluation)."""
+        return reader_for(self.spec)
+
+    @cached_property
+    def typer(self) -> Typer | None:
+        """Types a value the rules computed for this output; None where the value needs nothing."""
+        return typer_for(self.spec)
+
 
 @dataclass(frozen=True, eq=False)
 class Question:
@@ -74,10 +71,15 @@ class Question:
         rounding and traps never change what a case means.
         """
         with decimal.localcontext(CONTEXT):
-            return self._coerce_case(case)
+            return self.coerce_in_context(case)
 
-    def _coerce_case(self, case: Any) -> dict[str, Any]:
-        if not isinstance(case, Mapping):
+    def coerce_in_context(self, case: Any) -> dict[str, Any]:
+        """:meth:`coerce_case` for a caller already inside the engine's decimal context (``Engine.evaluate``).
+
+        Why apart: entering a decimal context costs about as much as reading
+        a whole notice-period case, so the engine does not enter it twice.
+        """
+        if type(case) is not dict and not isinstance(case, Mapping):
             raise InvalidCase("sagen skal være et JSON-objekt", path="")
         if not self._names.issuperset(case):
             unknown = sorted(str(k) for k in case if k not in self.inputs)
@@ -85,14 +87,15 @@ class Question:
                 f"ukendt felt '{unknown[0]}' i sagen; spørgsmålet '{self.name}' kender "
                 f"{', '.join(self.inputs)}", path=unknown[0])
         values: dict[str, Any] = {}
-        for name, convert, spec, required, default in self._plan:
-            raw = case.get(name)
-            if raw is None:
-                if required:
-                    raise InvalidCase(f"feltet '{name}' mangler", path=name)
-                values[name] = default
+        get = case.get
+        for name, read, required, default in self._plan:
+            raw = get(name)
+            if raw is not None:
+                values[name] = read(raw, name)
+            elif required:
+                raise InvalidCase(f"feltet '{name}' mangler", path=name)
             else:
-                values[name] = convert(spec, raw, name)
+                values[name] = default
         return values
 
     @cached_property
@@ -100,11 +103,10 @@ class Question:
         return frozenset(self.inputs)
 
     @cached_property
-    def _plan(self) -> tuple[tuple[str, Callable[..., Any], Mapping[str, Any], bool, Any], ...]:
-        """Per field: converter, spec, required, converted default — worked out once."""
+    def _plan(self) -> tuple[tuple[str, Reader, bool, Any], ...]:
+        """Per field in catalogue order: reader, required, converted default — worked out once."""
         return tuple(
-            (name, _CONVERTERS[f.type], f.spec, f.required,
-             _coerce(f.spec, f.spec["standard"], name) if f.has_default else None)
+            (name, f.reader, f.required, f.reader(f.spec["standard"], name) if f.has_default else None)
             for name, f in self.inputs.items())
 
     def json_schema(self) -> dict[str, Any]:
@@ -115,7 +117,7 @@ class Question:
             "type": "object",
             "additionalProperties": False,
             "required": [n for n, f in self.inputs.items() if f.required],
-            "properties": {n: _schema(f.spec) for n, f in self.inputs.items()},
+            "properties": {n: input_schema_for(f.spec) for n, f in self.inputs.items()},
         }
 
     def output_json_schema(self) -> dict[str, Any]:
@@ -124,7 +126,7 @@ class Question:
             "type": "object",
             "additionalProperties": False,
             "required": [n for n, f in self.outputs.items() if f.required],
-            "properties": {n: _output_schema(f.spec, f.required) for n, f in self.outputs.items()},
+            "properties": {n: output_schema_for(f.spec, f.required) for n, f in self.outputs.items()},
         }
 
     def result_json_schema(self) -> dict[str, Any]:
@@ -195,8 +197,12 @@ def _catalogue_data() -> dict[str, Any]:
                                              f"{', '.join(map(repr, unknown))} (sæt en beskrivelse med komma "
                                              "i anførselstegn)", location=doc.where(("spoergsmaal", question,
                                                                                      side, name)))
-                    if isinstance(item.get("af"), dict):
-                        pending.append((f"{where}.af", item["af"]))
+                    if item.get("type") not in TYPES:
+                        raise InvalidRuleset(f"feltet '{where}' i '{question}' har den ukendte type "
+                                             f"'{item.get('type')}' (kendte: {', '.join(TYPES)})",
+                                             location=doc.where(("spoergsmaal", question, side, name)))
+                    if "af" in item:
+                        pending.append((f"{where}.af", item_spec(item)))
     return doc.data
 
 
@@ -220,312 +226,25 @@ def catalogue() -> dict[str, Question]:
     }
 
 
-# --- conversion ---------------------------------------------------------------
+def typed_output(fields: Mapping[str, Field], raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Apply the catalogue's output types: money to øre, shares as Decimal; text, dates and choices
+    pass as they are.  Runs inside the engine's decimal context, as ``Engine.evaluate`` does.
 
-def _coerce(spec: Mapping[str, Any], raw: Any, path: str) -> Any:
-    converter = _CONVERTERS.get(spec["type"])
-    if converter is None:  # pragma: no cover - the catalogue is checked by tests
-        raise InvalidCase(f"ukendt type {spec['type']}", path=path)
-    return converter(spec, raw, path)
-
-
-def _number(spec: Mapping[str, Any], raw: Any, path: str, kind: str) -> Decimal:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
-        raise InvalidCase(f"'{path}' skal være et tal (fik {type(raw).__name__})", path=path)
-    if isinstance(raw, int) and raw.bit_length() > 64:  # str() of a >4300-digit int raises ValueError
-        raise InvalidCase(f"'{path}' er uden for det tilladte område (højst {MAX_AMOUNT:,.0f} i absolut værdi)",
-                          path=path)
-    if isinstance(raw, str) and not _NUMBER_TEXT.fullmatch(raw):
-        # Decimal() itself also reads ' 100', '1_000' and Arabic-Indic digits; a case may not.
-        raise InvalidCase(f"'{path}' skal være et tal skrevet med cifrene 0-9 og punktum som decimaltegn "
-                          f"(fik '{show_value(raw)}')", path=path)
-    try:
-        value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw) if isinstance(raw, (str, int)) else raw
-    except InvalidOperation:
-        raise InvalidCase(f"'{path}' skal være et tal (fik '{show_value(raw)}')", path=path) from None
-    # copy_abs() is exact; abs() rounds in the thread's context and raises Overflow on '1e999999999'.
-    if not value.is_finite() or value.copy_abs() > MAX_AMOUNT:
-        raise InvalidCase(f"'{path}' er uden for det tilladte område (højst {MAX_AMOUNT:,.0f} i absolut værdi)",
-                          path=path)
-    if value and value.adjusted() < -MAX_DECIMALS:
-        # '1e-100000000' is a valid Decimal, but written out it is 100 MB of zeros.
-        raise InvalidCase(f"'{path}' har for mange decimaler (højst {MAX_DECIMALS})", path=path)
-    _check_bounds(spec, value, path)
-    return value
-
-
-#: A number written as text: ASCII digits, an optional sign, point and exponent; nothing else.
-_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-#: The smallest magnitude a number of a case may have (1e-20); an øre is 1e-2.
-MAX_DECIMALS = 20
-
-
-def show_value(raw: Any) -> str:
-    """The start of a bad value for a message; never fails (str() of a huge int can), and is always
-    writable (a lone surrogate is shown escaped)."""
-    try:
-        return str(raw)[:40].encode("utf-8", "backslashreplace").decode("utf-8")
-    except ValueError:
-        return f"{type(raw).__name__} med for mange cifre"
-
-
-def _check_bounds(spec: Mapping[str, Any], value: Decimal | int, path: str) -> None:
-    if "min" in spec and value < Decimal(str(spec["min"])):
-        raise InvalidCase(f"'{path}' må ikke være under {spec['min']} (fik {value})", path=path)
-    if "max" in spec and value > Decimal(str(spec["max"])):
-        raise InvalidCase(f"'{path}' må ikke være over {spec['max']} (fik {value})", path=path)
-
-
-def _money(spec: Mapping[str, Any], raw: Any, path: str) -> Decimal:
-    return _number(spec, raw, path, "beløb")
-
-
-def _decimal(spec: Mapping[str, Any], raw: Any, path: str) -> Decimal:
-    return _number(spec, raw, path, "tal")
-
-
-def _integer(spec: Mapping[str, Any], raw: Any, path: str) -> int:
-    value = _number({}, raw, path, "heltal")
-    if value != value.to_integral_value():
-        raise InvalidCase(f"'{path}' skal være et heltal (fik {value})", path=path)
-    _check_bounds(spec, value, path)
-    return int(value)
-
-
-def _date(spec: Mapping[str, Any], raw: Any, path: str) -> _dt.date:
-    return parse_date(raw, path)
-
-
-def parse_date(raw: Any, path: str) -> _dt.date:
-    """A date as every door reads one: a ``date`` or ``ÅÅÅÅ-MM-DD``, never a ``datetime``; else invalid_case."""
-    if isinstance(raw, _dt.datetime):
-        raise InvalidCase(f"'{path}' skal være en dato uden klokkeslæt (fik {raw.isoformat()}); "
-                          f"brug {raw.date().isoformat()}", path=path)
-    if isinstance(raw, _dt.date):
-        return raw
-    if isinstance(raw, str) and len(raw) == 10 and raw[4] == raw[7] == "-" and raw[:4].isdigit():
-        try:
-            return _dt.date.fromisoformat(raw)
-        except ValueError:
-            pass
-    raise InvalidCase(f"'{path}' skal være en gyldig dato ÅÅÅÅ-MM-DD (fik '{show_value(raw)}')", path=path)
-
-
-def _text(spec: Mapping[str, Any], raw: Any, path: str) -> str:
-    if not isinstance(raw, str):
-        raise InvalidCase(f"'{path}' skal være tekst (fik {type(raw).__name__})", path=path)
-    if len(raw) > MAX_TEXT:
-        raise InvalidCase(f"'{path}' er for lang (højst {MAX_TEXT} tegn)", path=path)
-    check_encodable(raw, path)
-    if spec.get("navn"):
-        name = normalise_name(raw)
-        if not name:
-            raise InvalidCase(f"'{path}' må ikke være tom", path=path)
-        return name
-    return raw
-
-
-def check_encodable(text: str, path: str) -> None:
-    """A text every output can write (:func:`rammeaftale.load.casefile.writable`), else invalid_case at ``path``."""
-    if not writable(text):
-        raise InvalidCase(f"'{path}' indeholder et ugyldigt tegn (et enligt surrogat-tegn)", path=path)
-
-
-def normalise_name(raw: str) -> str:
-    """A name as an allocation key: compatibility form (NFKC), invisible format characters and
-    surrounding whitespace removed.
-
-    ``"Vejle "`` and ``"Vejle"`` are the same kommune, and so are an "ø" typed
-    as one character and as "o" + combining stroke, a full-width "Ｖejle" and a
-    name with a zero-width space inside: each would otherwise be a kommune of
-    its own and split an allocation.
+    A value that cannot take its output's type (text for an amount, a list
+    for a map) is the ruleset's fault, whatever the case: ``invalid_ruleset``
+    at ``where``, the question file's ``resultat``.
     """
-    if raw.isascii():
-        return raw.strip()
-    text = unicodedata.normalize("NFKC", raw)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
-
-
-def _bool(spec: Mapping[str, Any], raw: Any, path: str) -> bool:
-    if not isinstance(raw, bool):
-        raise InvalidCase(f"'{path}' skal være true eller false (fik '{show_value(raw)}')", path=path)
-    return raw
-
-
-def _choice(spec: Mapping[str, Any], raw: Any, path: str) -> str:
-    if raw not in spec["vaerdier"]:
-        raise InvalidCase(f"'{path}' skal være en af {', '.join(map(str, spec['vaerdier']))} "
-                          f"(fik '{show_value(raw)}')", path=path)
-    return raw
-
-
-def _period(spec: Mapping[str, Any], raw: Any, path: str) -> str:
-    """A notice period as text, checked against the period grammar."""
-    text = _text(spec, raw, path).strip()
-    try:
-        Frist(text)
-    except PeriodSyntaxError as exc:
-        raise InvalidCase(f"'{path}': {exc}", path=path) from None
-    return text
-
-
-@lru_cache(maxsize=1024)
-def normalise_paragraf(raw: str) -> str:
-    """``"SEL § 66 stk. 1 nr. 6"`` → ``"SEL-66-1-6"``; raises ValueError."""
-    tokens = re.split(r"[\s\-_.,/]+", _PARAGRAF_NOISE.sub(" ", raw).strip())
-    tokens = [t for t in tokens if t]
-    if not tokens:
-        raise ValueError("tom paragraf")
-    prefix = tokens[0].upper()
-    if prefix not in LAW_PREFIXES:
-        match = re.fullmatch(r"([A-Za-z]+)(\d.*)", tokens[0])
-        if not match or match.group(1).upper() not in LAW_PREFIXES:
-            raise ValueError(f"ukendt lov '{tokens[0]}' (kendte: {', '.join(LAW_PREFIXES)})")
-        prefix, tokens = match.group(1).upper(), [prefix, match.group(2)] + tokens[1:]
-    rest = [t.lower() for t in tokens[1:]]
-    if not rest or not all(re.fullmatch(r"\d+[a-z]?", t) for t in rest):
-        raise ValueError(f"kan ikke læse paragraffen '{raw}'")
-    return "-".join([prefix] + rest)
-
-
-def _paragraf(spec: Mapping[str, Any], raw: Any, path: str) -> str:
-    text = _text(spec, raw, path)
-    try:
-        return normalise_paragraf(text)
-    except ValueError as exc:
-        raise InvalidCase(f"'{path}': {exc}", path=path) from None
-
-
-def _list(spec: Mapping[str, Any], raw: Any, path: str) -> list[Any]:
-    if not isinstance(raw, list):
-        raise InvalidCase(f"'{path}' skal være en liste", path=path)
-    if len(raw) > MAX_ITEMS:
-        raise InvalidCase(f"'{path}' har for mange elementer (højst {MAX_ITEMS})", path=path)
-    item = _item_spec(spec)
-    return [_coerce(item, v, f"{path}[{i}]") for i, v in enumerate(raw)]
-
-
-def _map(spec: Mapping[str, Any], raw: Any, path: str) -> dict[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise InvalidCase(f"'{path}' skal være et objekt {{navn: værdi}}", path=path)
-    if len(raw) > MAX_ITEMS:
-        raise InvalidCase(f"'{path}' har for mange elementer (højst {MAX_ITEMS})", path=path)
-    if any(isinstance(k, int) and k.bit_length() > 64 for k in raw):  # str() of a >4300-digit int fails
-        raise InvalidCase(f"'{path}' har en ugyldig nøgle (et alt for stort tal)", path=path)
-    item = _item_spec(spec)
-    years = spec.get("noegle") == "aar"
-    out: dict[str, Any] = {}
-    folded: dict[str, str] = {}
-    for key in raw:
-        name = _year_key(key, path) if years else _name_key(key, path)
-        fold = name.casefold()
-        if fold in folded:
-            other, key = sorted((folded[fold], str(key)))     # the message is the same whichever came first
-            raise InvalidCase(
-                f"'{path}' har både '{show_value(other)}' og '{show_value(key)}', som er samme navn, når store/små "
-                "bogstaver, mellemrum og Unicode-form ses bort fra; skriv hver nøgle én gang, ellers kan "
-                "beløbet ikke fordeles entydigt", path=f"{path}.{name}")
-        folded[fold] = str(key)
-        out[name] = _coerce(item, raw[key], f"{path}.{name}")
-    return out
-
-
-def _name_key(key: Any, path: str) -> str:
-    """A name key (a kommune, a region): normalised like :func:`normalise_name`."""
-    if isinstance(key, str):
-        check_encodable(key, path)
-    name = normalise_name(str(key))
-    if not name or len(name) > MAX_KEY:
-        raise InvalidCase(f"'{path}' har en ugyldig nøgle '{show_value(key)}'", path=path)
-    return name
-
-
-def _year_key(key: Any, path: str) -> str:
-    """A year key: a whole year, ``2019`` or ``"2019"``; never rounded, stripped or guessed."""
-    if isinstance(key, int) and not isinstance(key, bool):
-        text = str(key) if MIN_YEAR <= key <= MAX_YEAR else ""
-    else:
-        text = key if isinstance(key, str) and _YEAR.fullmatch(key) else ""
-    if not text:
-        name = str(key)
-        if not name or len(name) > MAX_KEY:
-            raise InvalidCase(f"'{path}' har en ugyldig nøgle '{show_value(key)}'", path=path)
-        raise InvalidCase(f"'{path}.{name}': nøglen skal være et helt årstal med fire cifre, fx \"2019\" "
-                          f"(fik '{show_value(key)}')", path=f"{path}.{name}")
-    if not MIN_YEAR <= int(text) <= MAX_YEAR:
-        raise InvalidCase(f"'{path}.{text}': årstallet skal ligge mellem {MIN_YEAR} og {MAX_YEAR}",
-                          path=f"{path}.{text}")
-    return text
-
-
-def _item_spec(spec: Mapping[str, Any]) -> Mapping[str, Any]:
-    item = spec["af"]
-    return {"type": item} if isinstance(item, str) else item
-
-
-_CONVERTERS: dict[str, Callable[[Mapping[str, Any], Any, str], Any]] = {
-    "beloeb": _money, "decimal": _decimal, "heltal": _integer, "dato": _date, "tekst": _text,
-    "bool": _bool, "valg": _choice, "frist": _period, "paragraf": _paragraf,
-    "liste": _list, "kort": _map,
-}
-
-
-# --- JSON Schema ----------------------------------------------------------------
-
-def _output_schema(spec: Mapping[str, Any], required: bool = True) -> dict[str, Any]:
-    """The JSON form of an output value (see :func:`rammeaftale.model.values.to_json`)."""
-    kind = spec["type"]
-    if kind == "beloeb":
-        out: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
-    elif kind == "decimal":
-        out = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
-    elif kind == "heltal":
-        out = {"type": "integer"}
-    elif kind == "dato":
-        out = {"type": "string", "format": "date"}
-    elif kind in ("tekst", "paragraf", "frist"):
-        out = {"type": "string"}
-    elif kind == "bool":
-        out = {"type": "boolean"}
-    elif kind == "valg":
-        out = {"enum": list(spec["vaerdier"])}
-    elif kind == "liste":
-        out = {"type": "array", "items": _output_schema(_item_spec(spec))}
-    else:  # kort
-        out = {"type": "object", "additionalProperties": _output_schema(_item_spec(spec))}
-    if "beskrivelse" in spec:
-        out["description"] = spec["beskrivelse"]
-    return out if required else {"anyOf": [out, {"type": "null"}], **({"description": out["description"]}
-                                                                        if "description" in out else {})}
-
-
-def _schema(spec: Mapping[str, Any]) -> dict[str, Any]:
-    kind = spec["type"]
-    out: dict[str, Any] = {}
-    if kind in ("beloeb", "decimal"):
-        out = {"type": ["number", "string"], "pattern": r"^-?\d+(\.\d+)?$"}
-    elif kind == "heltal":
-        out = {"type": "integer"}
-    elif kind == "dato":
-        out = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-    elif kind in ("tekst", "paragraf", "frist"):
-        out = {"type": "string", "maxLength": MAX_TEXT}
-    elif kind == "bool":
-        out = {"type": "boolean"}
-    elif kind == "valg":
-        out = {"enum": list(spec["vaerdier"])}
-    elif kind == "liste":
-        out = {"type": "array", "items": _schema(_item_spec(spec)), "maxItems": MAX_ITEMS}
-    elif kind == "kort":
-        out = {"type": "object", "additionalProperties": _schema(_item_spec(spec)), "maxProperties": MAX_ITEMS}
-        if spec.get("noegle") == "aar":
-            out["propertyNames"] = {"pattern": "^[0-9]{4}$"}
-    if kind in ("heltal",):
-        for key, word in (("min", "minimum"), ("max", "maximum")):
-            if key in spec:
-                out[word] = int(spec[key])
-    if "beskrivelse" in spec:
-        out["description"] = spec["beskrivelse"]
-    if "standard" in spec:
-        out["default"] = spec["standard"] if not isinstance(spec["standard"], Decimal) else str(spec["standard"])
+    out = {}
+    for name, value in raw.items():
+        field = fields[name]
+        typer = field.typer
+        if typer is None or value is None:
+            out[name] = value
+            continue
+        try:
+            out[name] = typer(value)
+        except (ArithmeticError, TypeError, ValueError, AttributeError):
+            raise InvalidRuleset(f"resultatet '{name}' skal være af typen '{field.type}' (kataloget), "
+                                 f"men reglerne gav {str(value)[:80]!r}", location=where,
+                                 details={"resultat": name}) from None
     return out

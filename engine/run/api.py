@@ -149,7 +149,7 @@ class Engine:
         if dato is not None:
             dato = parse_date(dato, "dato")    # refused before anything else, whichever ruleset is chosen
         with decimal.localcontext(CONTEXT):     # the caller's context never changes an answer
-            values = spec.coerce_case(case)
+            values = spec.coerce_in_context(case)
             if not ruleset and dato is None and region:
                 dato = values.get(DECISION_DATE_FIELD.get(question, ""))
                 if dato is None:

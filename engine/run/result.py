@@ -9,12 +9,10 @@ dates as ``"YYYY-MM-DD"``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
-from ..model.catalogue import Field
-from ..errors import InvalidRuleset
-from ..formula.money import round_to
+# Output typing lives with the catalogue's types; evaluation imports it from here, beside the Result it fills.
+from ..model.catalogue import typed_output as typed_output
 from .._version import __version__
 from ..model.trace import ResultWarning, TraceStep, warning_dict
 from ..model.values import to_json
@@ -92,43 +90,6 @@ class Result:
         if self.readings:
             out["fortolkninger"] = dict(self.readings)
         return out
-
-
-def typed_output(fields: Mapping[str, Field], raw: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Apply the catalogue's output types: money to øre, shares as Decimal.
-
-    A value that cannot take its output's type (text for an amount, a list
-    for a map) is the ruleset's fault, whatever the case: ``invalid_ruleset``
-    at ``where``, the question file's ``resultat``.
-    """
-    out = {}
-    for name, value in raw.items():
-        spec = fields[name].spec
-        try:
-            out[name] = _typed(spec, value)
-        except (ArithmeticError, TypeError, ValueError, AttributeError):
-            raise InvalidRuleset(f"resultatet '{name}' skal være af typen '{spec['type']}' (kataloget), "
-                                 f"men reglerne gav {str(value)[:80]!r}", location=where,
-                                 details={"resultat": name}) from None
-    return out
-
-
-def _typed(spec: Mapping[str, Any], value: Any) -> Any:
-    if value is None:
-        return None
-    kind = spec["type"]
-    if kind == "beloeb":
-        return round_to(Decimal(value))
-    if kind == "decimal":
-        return Decimal(value).normalize() if Decimal(value) != 0 else Decimal(0)
-    if kind == "heltal":
-        return int(value)
-    if kind in ("kort", "liste"):
-        item = spec["af"] if isinstance(spec["af"], Mapping) else {"type": spec["af"]}
-        if kind == "kort":
-            return {str(k): _typed(item, v) for k, v in value.items()}
-        return [_typed(item, v) for v in value]
-    return value
 
 
 #: JSON-ready form of any value the engine produces; the one formatter's JSON mode.

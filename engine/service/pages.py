@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from ..errors import EngineError, InvalidCase
 from ..model.catalogue import Field, catalogue
+from ..model.types import TYPES, item_spec
 from ..model.values import field_kind, to_text
 from ..run.explain import explain_error
 from ..tools.batch import danish_number
@@ -67,7 +68,7 @@ def _depth(spec: Mapping[str, Any]) -> int:
     depth = 0
     while spec.get("type") == "kort":
         depth += 1
-        spec = spec["af"] if isinstance(spec["af"], Mapping) else {"type": spec["af"]}
+        spec = item_spec(spec)
     return depth
 
 
@@ -98,17 +99,14 @@ def form_fields(question: str, values: Mapping[str, str]) -> list[dict[str, Any]
     out = []
     for name, field in catalogue()[question].inputs.items():
         spec, kind = field.spec, field.type
-        widget = {"dato": "date", "heltal": "number", "bool": "select", "valg": "select",
-                  "liste": "textarea", "kort": "textarea"}.get(kind, "text")
         options: list[tuple[str, str]] = []
         if kind == "bool":
             options = [("ja", "ja"), ("nej", "nej")]
         elif kind == "valg":
             options = [(str(v), label(str(v))) for v in spec["vaerdier"]]
-        out.append({"name": name, "label": label(name), "help": _help(field), "widget": widget,
+        out.append({"name": name, "label": label(name), "help": _help(field), "widget": TYPES[kind].widget,
                     "required": field.required, "options": options, "value": values.get(name, ""),
-                    "min": spec.get("min"), "max": spec.get("max"),
-                    "inputmode": "decimal" if kind in ("beloeb", "decimal") else None})
+                    "min": spec.get("min"), "max": spec.get("max"), "inputmode": TYPES[kind].inputmode})
     return out
 
 
@@ -133,7 +131,7 @@ def _value(spec: Mapping[str, Any], text: str, path: str) -> Any:
             raise InvalidCase(f"'{path}' skal være ja eller nej", path=path)
         return text == "ja"
     if kind == "liste":
-        item = spec["af"] if isinstance(spec["af"], Mapping) else {"type": spec["af"]}
+        item = item_spec(spec)
         return [_value(item, line.strip(), f"{path}[{i}]")
                 for i, line in enumerate(text.splitlines()) if line.strip()]
     if kind == "kort":
@@ -148,7 +146,7 @@ def _map_lines(spec: Mapping[str, Any], text: str, path: str) -> dict[str, Any]:
     depth = _depth(spec)
     leaf = spec
     for _ in range(depth):
-        leaf = leaf["af"] if isinstance(leaf["af"], Mapping) else {"type": leaf["af"]}
+        leaf = item_spec(leaf)
     out: dict[str, Any] = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
