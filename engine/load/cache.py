@@ -17,8 +17,9 @@ What makes an entry trustworthy:
   and its ``dokumenter`` sub-folder.  A folder that fails the check is not
   used at all: no reading, no writing.
 * **What it is bound to.** An entry's name is the SHA-256 of the source file's
-  exact bytes together with the code that parses them (so an edited ruleset or
-  a new engine version never finds an old entry).
+  exact bytes (their SHA-256, which the document keeps anyway) together with
+  the code that parses them (so an edited ruleset or a new engine version
+  never finds an old entry).
 * **That nobody changed it.** Each entry carries an HMAC-SHA256, under a
   random per-user key (``noegle``, mode ``0600``) of the entry's name and
   JSON text.  An entry that was edited, truncated, renamed to another key,
@@ -32,7 +33,10 @@ What makes an entry trustworthy:
 
 Entries are plain JSON data — never pickles or code — and anything that goes
 wrong reading one (damaged JSON, wrong shapes, a too-large file) means the
-entry is ignored and the file parsed again, never an error.
+entry is ignored and the file parsed again, never an error.  A document has a
+line for every key and list item, in document order, so an entry keeps just
+the line numbers in that order and the paths are walked again from the data
+(writing each path out was over half of every entry, and of reading it).
 ``RAMMEAFTALE_CACHE=0`` switches the cache off.
 """
 
@@ -44,7 +48,6 @@ import hmac
 import json
 import os
 import stat
-import tempfile
 import time
 from decimal import Decimal
 from functools import cache
@@ -58,7 +61,7 @@ MAX_DOCUMENTS = 2000
 MAX_ENTRY_BYTES = 64_000_000
 KEY_FILE = "noegle"
 KEY_BYTES = 32
-MAGIC = b"rammeaftale-cache 3"
+MAGIC = b"rammeaftale-cache 4"
 STALE_TEMP_SECONDS = 3600
 
 Lines = dict[tuple[Any, ...], int]
@@ -152,7 +155,12 @@ def _read_private(path: Path, limit: int) -> bytes:
 
 
 def _write_private(folder: Path, data: bytes) -> str:
-    """A new temporary file (0600) in ``folder`` holding ``data``; removed again if writing fails."""
+    """A new temporary file (0600) in ``folder`` holding ``data``; removed again if writing fails.
+
+    tempfile is imported here: a warm load only reads, and tempfile brings
+    shutil, random, bz2 and lzma along (a few ms of every CLI call).
+    """
+    import tempfile
     fd, partial = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -208,9 +216,12 @@ def _mac(key: bytes, name: str, payload: bytes) -> bytes:
 
 # --- parsed documents ----------------------------------------------------------------
 
-def document_key(raw: bytes, reader: Path) -> str:
-    """Key of a file's bytes as read by the code in ``reader`` (a module's source file)."""
-    return hashlib.sha256(reader_digest((reader, Path(__file__))).encode() + b":" + raw).hexdigest()
+def document_key(digest: str, reader: Path) -> str:
+    """Key of the file whose bytes have the SHA-256 ``digest`` (hex), as read by the code in ``reader``.
+
+    Built from the digest the document keeps anyway, so a file is hashed once.
+    """
+    return hashlib.sha256(f"{reader_digest((reader, Path(__file__)))}:{digest}".encode()).hexdigest()
 
 
 @cache
@@ -247,15 +258,14 @@ def load_document(key: str) -> tuple[Any, Lines, dict[str, str]] | None:
         if magic != MAGIC or not hmac.compare_digest(mac, _mac(secret, key, payload)):
             raise ValueError("forkert kontrolsum")
         stored = json.loads(payload.decode("utf-8"), object_hook=_decode)
-        lines = {}
-        for where, line in stored["lines"]:
-            if not isinstance(where, list) or type(line) is not int:
-                raise ValueError("forkert linjeangivelse")
-            lines[tuple(where)] = line
+        data, numbers = stored["data"], stored["lines"]
+        paths = node_paths(data)
+        if type(numbers) is not list or len(numbers) != len(paths) or not set(map(type, numbers)) <= {int}:
+            raise ValueError("forkert linjeangivelse")
         passed = stored.get("passed", {})
         if not (isinstance(passed, dict) and all(isinstance(v, str) for v in passed.values())):
             raise ValueError("forkert skemaangivelse")
-        return stored["data"], lines, passed
+        return data, dict(zip(paths, numbers)), passed
     except Exception:  # noqa: BLE001 — any damage whatsoever means: parse the file again
         _unlink(path)
         return None
@@ -268,6 +278,8 @@ def store_document(key: str, data: Any, lines: Lines, passed: dict[str, str] | N
     exact data passed; signed with the rest of the entry, so it can only be
     what this user's engine recorded after really running the check.
     """
+    if list(lines) != node_paths(data):
+        return                 # not one line per key and item, in document order: not kept
     folder = _documents(create=True)
     if folder is None:
         return
@@ -276,7 +288,7 @@ def store_document(key: str, data: Any, lines: Lines, passed: dict[str, str] | N
         return
     try:
         _sweep(folder)
-        payload = json.dumps({"data": _encode(data), "lines": [[list(p), n] for p, n in lines.items()],
+        payload = json.dumps({"data": _encode(data), "lines": list(lines.values()),
                               "passed": dict(passed or {})}, ensure_ascii=False).encode("utf-8")
         partial = _write_private(folder, MAGIC + b"\n" + _mac(secret, key, payload) + b"\n" + payload)
         try:
@@ -301,6 +313,29 @@ def _sweep(folder: Path) -> None:
                 _unlink(path)
         except OSError:
             pass
+
+
+_NESTED = (dict, list)
+
+
+def node_paths(data: Any) -> list[tuple[Any, ...]]:
+    """The path of every value in ``data`` — the root, each key, each list item — in document order.
+
+    These are the paths a parsed document has a line for, in the order it
+    records them (:mod:`~rammeaftale.load.yamlparse` depth first, as written).
+    """
+    out: list[tuple[Any, ...]] = [()]
+
+    def walk(path: tuple[Any, ...], value: Any) -> None:
+        for key, item in (value.items() if type(value) is dict else enumerate(value)):
+            here = path + (key,)
+            out.append(here)
+            if type(item) in _NESTED:
+                walk(here, item)
+
+    if type(data) in _NESTED:
+        walk((), data)
+    return out
 
 
 def _encode(value: Any) -> Any:

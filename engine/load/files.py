@@ -45,8 +45,11 @@ def _kind(mode: int) -> str:
 
 def inside(path: Path | str, root: Path | str) -> bool:
     """Whether ``path``, symlinks resolved, lies in (or is) the folder ``root``, resolved."""
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path)
+    return _within(os.path.realpath(path), os.path.realpath(root))
+
+
+def _within(real: str, real_root: str) -> bool:
+    """:func:`inside` for two paths already resolved (``os.path.realpath`` walks every component)."""
     try:
         return os.path.commonpath([real_root, real]) == real_root
     except ValueError:                    # different drives (Windows)
@@ -76,7 +79,7 @@ def read_regular_file(path: Path | str, root: Path | str | None, limit: int,
     where = f"{name}:1"
     root = os.path.dirname(os.path.abspath(path)) if root is None else root
     real = os.path.realpath(path)
-    if not inside(real, root):
+    if not _within(real, os.path.realpath(root)):
         raise InvalidRuleset(f"filen peger uden for mappen {root} (symbolsk link til {real}); "
                              f"kun filer i mappen læses", location=where)
     try:

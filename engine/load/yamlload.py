@@ -44,11 +44,11 @@ def load_file(path: Path | str, display: str | None = None, root: Path | str | N
     path = Path(path)
     name = display or str(path)
     raw = read_regular_file(path, root, MAX_FILE_BYTES, name)
-    key = cache.document_key(raw, Path(__file__).with_name("yamlparse.py"))
+    digest = hashlib.sha256(raw).hexdigest()
+    key = cache.document_key(digest, Path(__file__).with_name("yamlparse.py"))
     stored = cache.load_document(key)
     if stored is not None:
-        return Document(data=stored[0], file=name, lines=stored[1], digest=hashlib.sha256(raw).hexdigest(),
-                        cache_key=key, passed=stored[2])
+        return Document(data=stored[0], file=name, lines=stored[1], digest=digest, cache_key=key, passed=stored[2])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
