@@ -65,6 +65,7 @@ MAGIC = b"rammeaftale-cache 4"
 STALE_TEMP_SECONDS = 3600
 
 Lines = dict[tuple[Any, ...], int]
+_THIS_FILE = Path(__file__)
 
 _READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
                | getattr(os, "O_CLOEXEC", 0))
@@ -221,7 +222,7 @@ def document_key(digest: str, reader: Path) -> str:
 
     Built from the digest the document keeps anyway, so a file is hashed once.
     """
-    return hashlib.sha256(f"{reader_digest((reader, Path(__file__)))}:{digest}".encode()).hexdigest()
+    return hashlib.sha256(f"{reader_digest((reader, _THIS_FILE))}:{digest}".encode()).hexdigest()
 
 
 @cache
