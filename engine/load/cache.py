@@ -75,8 +75,12 @@ def _enabled() -> bool:
     return os.environ.get("RAMMEAFTALE_CACHE", "1") != "0" and hasattr(os, "getuid")
 
 
-def location() -> Path | None:
-    """The cache folder the environment names (checked or not), or None if there is none."""
+def location() -> str | None:
+    """The cache folder the environment names (checked or not), or None if there is none.
+
+    Plain strings here and below: the folder is looked up for every document
+    of a load, and ``pathlib`` objects cost more than the checks themselves.
+    """
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     if xdg and os.path.isabs(xdg):
         base = xdg
@@ -85,10 +89,10 @@ def location() -> Path | None:
         if not os.path.isabs(home):
             return None
         base = os.path.join(home, ".cache")
-    return Path(base) / "rammeaftale"
+    return os.path.join(base, "rammeaftale")
 
 
-def _private_folder(path: Path, create: bool) -> bool:
+def _private_folder(path: str, create: bool) -> bool:
     """Whether ``path`` is a real folder the user owns and only the user can write (made if asked)."""
     try:
         info = os.lstat(path)
@@ -96,7 +100,7 @@ def _private_folder(path: Path, create: bool) -> bool:
         if not create:
             return False
         try:
-            os.makedirs(path.parent, mode=0o700, exist_ok=True)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
             os.mkdir(path, 0o700)
         except FileExistsError:
             pass
@@ -128,18 +132,18 @@ def _private_folder(path: Path, create: bool) -> bool:
     return True
 
 
-def _documents(create: bool = False) -> Path | None:
+def _documents(create: bool = False) -> str | None:
     """The checked ``dokumenter`` folder, or None if the cache may not be used."""
     if not _enabled():
         return None
     root = location()
     if root is None or not _private_folder(root, create):
         return None
-    folder = root / "dokumenter"
+    folder = os.path.join(root, "dokumenter")
     return folder if _private_folder(folder, create) else None
 
 
-def _read_private(path: Path, limit: int) -> bytes:
+def _read_private(path: str, limit: int) -> bytes:
     """A regular file the user owns that nobody else can read or write; OSError/ValueError otherwise."""
     fd = os.open(path, _READ_FLAGS)
     try:
@@ -155,7 +159,7 @@ def _read_private(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
-def _write_private(folder: Path, data: bytes) -> str:
+def _write_private(folder: str, data: bytes) -> str:
     """A new temporary file (0600) in ``folder`` holding ``data``; removed again if writing fails.
 
     tempfile is imported here: a warm load only reads, and tempfile brings
@@ -172,7 +176,7 @@ def _write_private(folder: Path, data: bytes) -> str:
     return partial
 
 
-def _unlink(path: Path | str) -> None:
+def _unlink(path: str) -> None:
     try:
         os.unlink(path)
     except OSError:
@@ -182,18 +186,18 @@ def _unlink(path: Path | str) -> None:
 _KEYS: dict[str, bytes] = {}
 
 
-def _key(folder: Path, create: bool) -> bytes | None:
+def _key(folder: str, create: bool) -> bytes | None:
     """The user's random HMAC key (made once, atomically), or None."""
-    path = folder.parent / KEY_FILE
-    if str(path) in _KEYS:
-        return _KEYS[str(path)]
+    path = os.path.join(os.path.dirname(folder), KEY_FILE)
+    if path in _KEYS:
+        return _KEYS[path]
     try:
         key = _read_private(path, KEY_BYTES)
     except FileNotFoundError:
         if not create:
             return None
         try:
-            partial = _write_private(folder.parent, os.urandom(KEY_BYTES))
+            partial = _write_private(os.path.dirname(folder), os.urandom(KEY_BYTES))
             try:
                 os.link(partial, path)        # fails if another process made one first
             except FileExistsError:
@@ -207,7 +211,7 @@ def _key(folder: Path, create: bool) -> bytes | None:
         return None
     if len(key) != KEY_BYTES:
         return None
-    _KEYS[str(path)] = key
+    _KEYS[path] = key
     return key
 
 
@@ -246,7 +250,7 @@ def load_document(key: str) -> tuple[Any, Lines, dict[str, str]] | None:
     secret = _key(folder, create=False)
     if secret is None:
         return None
-    path = folder / f"{key}.json"
+    path = os.path.join(folder, f"{key}.json")
     try:
         blob = _read_private(path, MAX_ENTRY_BYTES)
     except FileNotFoundError:
@@ -293,7 +297,7 @@ def store_document(key: str, data: Any, lines: Lines, passed: dict[str, str] | N
                               "passed": dict(passed or {})}, ensure_ascii=False).encode("utf-8")
         partial = _write_private(folder, MAGIC + b"\n" + _mac(secret, key, payload) + b"\n" + payload)
         try:
-            os.replace(partial, folder / f"{key}.json")
+            os.replace(partial, os.path.join(folder, f"{key}.json"))
         except BaseException:
             _unlink(partial)
             raise
@@ -301,19 +305,22 @@ def store_document(key: str, data: Any, lines: Lines, passed: dict[str, str] | N
         pass
 
 
-def _sweep(folder: Path) -> None:
+def _sweep(folder: str) -> None:
     """Bound the store and remove temporary files a killed process left behind."""
-    old = list(folder.glob("*.json"))
+    names = os.listdir(folder)
+    old = [n for n in names if n.endswith(".json")]
     if len(old) >= MAX_DOCUMENTS:
-        for path in old:
-            _unlink(path)
+        for name in old:
+            _unlink(os.path.join(folder, name))
     now = time.time()
-    for path in folder.glob(".*.tmp"):
-        try:
-            if now - path.lstat().st_mtime > STALE_TEMP_SECONDS:
-                _unlink(path)
-        except OSError:
-            pass
+    for name in names:
+        if name.startswith(".") and name.endswith(".tmp"):
+            path = os.path.join(folder, name)
+            try:
+                if now - os.lstat(path).st_mtime > STALE_TEMP_SECONDS:
+                    _unlink(path)
+            except OSError:
+                pass
 
 
 _NESTED = (dict, list)

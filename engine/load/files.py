@@ -43,13 +43,12 @@ def _kind(mode: int) -> str:
     return "ikke en almindelig fil"
 
 
-def inside(path: Path | str, root: Path | str) -> bool:
-    """Whether ``path``, symlinks resolved, lies in (or is) the folder ``root``, resolved."""
-    return _within(os.path.realpath(path), os.path.realpath(root))
+def within(real: str, real_root: str) -> bool:
+    """Whether the resolved path ``real`` lies in (or is) the resolved folder ``real_root``.
 
-
-def _within(real: str, real_root: str) -> bool:
-    """:func:`inside` for two paths already resolved (``os.path.realpath`` walks every component)."""
+    Both come from ``os.path.realpath``, which takes an ``lstat`` per path
+    component: callers resolve a folder once and reuse it.
+    """
     try:
         return os.path.commonpath([real_root, real]) == real_root
     except ValueError:                    # different drives (Windows)
@@ -98,7 +97,7 @@ def read_regular_file(path: Path | str, root: Path | str | None, limit: int,
     root = os.path.dirname(os.path.abspath(path)) if root is None else root
     real_root = os.path.realpath(root)
     real = _resolve(path, root, real_root)
-    if not _within(real, real_root):
+    if not within(real, real_root):
         raise InvalidRuleset(f"filen peger uden for mappen {root} (symbolsk link til {real}); "
                              f"kun filer i mappen læses", location=where)
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import os
 from collections import Counter
 import re
 from decimal import Decimal
@@ -164,16 +165,19 @@ def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
     errors: list[InvalidRuleset] = []
     root = display_root or folder.parent
 
-    def name(path: Path) -> str:
-        try:
-            return str(path.relative_to(root))
-        except ValueError:
-            return str(path)
+    try:
+        shown = str(folder.relative_to(root))
+    except ValueError:
+        shown = str(folder)
+
+    def name(file: str) -> str:
+        """How messages name a file of the folder: relative to ``display_root`` when it is inside."""
+        return file if shown == "." else os.path.join(shown, file)
 
     meta_path = folder / RULESET_FILE
     if not meta_path.exists():
-        raise RulesetErrors([InvalidRuleset(f"mappen mangler {RULESET_FILE}", location=f"{name(folder)}:1")])
-    doc = header if header is not None else load_file(meta_path, name(meta_path))
+        raise RulesetErrors([InvalidRuleset(f"mappen mangler {RULESET_FILE}", location=f"{shown}:1")])
+    doc = header if header is not None else load_file(meta_path, name(RULESET_FILE))
     errors.extend(schemas.check(doc, "ruleset.schema.json"))
     if errors:
         raise RulesetErrors(errors)
@@ -184,15 +188,13 @@ def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
     ruleset.parameters = _parameters(doc.data.get("parametre", {}), scope, ("parametre",))
     ruleset.points = dict(scope.points)
     digests = [(RULESET_FILE, doc.digest)]
-    for path in sorted(folder.glob("*.yaml")):
-        if path.name == RULESET_FILE:
-            continue
+    for file in _question_files(folder):
         try:
-            qdoc = load_file(path, name(path))
+            qdoc = load_file(folder / file, name(file))
         except InvalidRuleset as exc:
             errors.append(exc)
             continue
-        digests.append((path.name, qdoc.digest))
+        digests.append((file, qdoc.digest))
         question = _question_file(qdoc, ruleset, errors, session)
         if question is not None:
             for pid, point in question.points.items():
@@ -211,6 +213,15 @@ def compile_folder(folder: Path, libraries: dict[str, Ruleset] | None = None,
     ruleset.digest = _digest(digests, {q.owner: libraries[q.owner].digest for q in ruleset.questions.values()
                                        if libraries and q.owner in libraries and q.owner != ruleset.id})
     return ruleset
+
+
+def _question_files(folder: Path) -> list[str]:
+    """Names of the folder's ``*.yaml`` files but the ruleset file, sorted (``glob`` without pathlib's cost)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(n for n in names if n.endswith(".yaml") and n != RULESET_FILE)
 
 
 def _digest(files: list[tuple[str, str]], libraries: dict[str, str]) -> str:
