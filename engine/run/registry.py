@@ -35,10 +35,11 @@ class Registry:
         """Compile every ruleset folder under ``roots`` (libraries first).
 
         ``only`` names the rulesets a caller needs (a folder is named by its
-        ruleset's id): then just those and the libraries are compiled, which is
-        most of a one-off CLI evaluation's start-up.  If one of them is not
-        there, everything is loaded, so the ``no_ruleset`` error can list what
-        exists.
+        ruleset's id): then just those and the libraries they reuse
+        (``genbrug``, read from the headers; all libraries if a header cannot
+        tell) are compiled, which is most of a one-off CLI evaluation's
+        start-up.  If one of them is not there, everything is loaded, so the
+        ``no_ruleset`` error can list what exists.
         """
         headers = _Headers()
         refused: list[Path] = []
@@ -49,7 +50,8 @@ class Registry:
         folders = list(found.values())
         library_folders = {f for f in folders if headers.is_library(f)}
         if only and set(only) <= {f.name for f in folders}:
-            folders = [f for f in folders if f.name in only or f in library_folders]
+            chosen = [f for f in folders if f.name in only]
+            folders = chosen + [f for f in _reused(chosen, library_folders, headers) if f not in chosen]
         session = session or CompileSession()
         errors: list[InvalidRuleset] = [
             InvalidRuleset(f"mappen {f.name} er et symbolsk link til en mappe uden for {f.parent}; "
@@ -155,6 +157,30 @@ def fold_name(text: str) -> str:
 def fold_region(text: str) -> str:
     """:func:`fold_name` without a leading "Region " ("Region Sjælland" → "sjaelland")."""
     return re.sub(r"^region-", "", fold_name(text))
+
+
+def _reused(folders: list[Path], libraries: Collection[Path], headers: "_Headers") -> list[Path]:
+    """The libraries ``folders`` reuse (``genbrug``), and those the libraries reuse in turn.
+
+    Every library when a header cannot tell (it does not parse, or its
+    ``genbrug`` is not a list of entries): compiling them all then reports
+    what is wrong, as a full load would.
+    """
+    by_id = {f.name: f for f in libraries}
+    wanted: set[Path] = set()
+    pending = list(folders)
+    while pending:
+        doc = headers.get(pending.pop())
+        items = doc.data.get("genbrug", []) if doc is not None and isinstance(doc.data, dict) else None
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            return sorted(libraries)
+        for item in items:
+            name = item.get("bibliotek")
+            library = by_id.get(name) if isinstance(name, str) else None
+            if library is not None and library not in wanted:
+                wanted.add(library)
+                pending.append(library)
+    return sorted(wanted)
 
 
 def _folders(root: Path, headers: "_Headers", refused: list[Path] | None = None) -> list[tuple[Path, str]]:
