@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import decimal
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from typing import Mapping
 
 ØRE = Decimal("0.01")
@@ -52,6 +51,7 @@ def allocate(amount: Decimal, weights: Mapping[str, Decimal]) -> dict[str, Decim
     the result never depends on dict order.  Negative amounts are split as
     their absolute value and given back their sign.
     """
+    from fractions import Fraction   # only allocations need it; not every process that loads the engine
     if not weights:
         raise ValueError("fordelingsnøglen er tom")
     if any(w < 0 for w in weights.values()):
