@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rammeaftale.plugin_api import badge, catalogue, esc, field_kind, hookimpl, page, to_html
+from rammeaftale.plugin_api import catalogue, field_kind, hookimpl, to_html
 
 
 def render_result(result: dict[str, Any]) -> str:
     """``Result.to_dict()`` → a complete HTML document."""
+    # The report's helpers come with the whole report module: imported when a page is made,
+    # not by every command that loads the plugins.
+    from rammeaftale.plugin_api import badge, esc, page
     spec = catalogue().get(str(result.get("question")))
     outputs = spec.outputs if spec else {}
     output = "".join(

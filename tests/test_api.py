@@ -117,13 +117,16 @@ def test_float_input_is_read_by_its_decimal_text():
     assert res.output["selvrisiko"] == Decimal("0.02")
 
 
-def test_only_compiles_the_named_rulesets_and_the_libraries():
+def test_only_compiles_the_named_rulesets_and_the_libraries_they_reuse():
     from rammeaftale.run.api import embedded_rulesets
     eng = Engine.from_path(embedded_rulesets(), only={"sjaelland-2021"})
-    assert {r.id for r in eng.rulesets()} == {"sjaelland-2021", "nationale-regler"}
+    assert {r.id for r in eng.rulesets()} == {"sjaelland-2021"}          # it reuses no library
     case = {"paragraf": "SEL-107", "situation": "ophoer", "opsigelsesdato": "2021-03-01"}
     assert eng.evaluate("opsigelse", case, ruleset="sjaelland-2021").output == \
         ENGINE.evaluate("opsigelse", case, ruleset="sjaelland-2021").output
+    reusing = Engine.from_path(embedded_rulesets(), only={"nordjylland-2027"})
+    assert {r.id for r in reusing.rulesets()} == {"nordjylland-2027", "nationale-regler"}
+    assert reusing.ruleset("nordjylland-2027").digest == ENGINE.ruleset("nordjylland-2027").digest
     # an id that is not there: everything is loaded, so the error can list what exists
     everything = Engine.from_path(embedded_rulesets(), only={"findes-ikke"})
     assert {r.id for r in everything.rulesets()} == {r.id for r in ENGINE.rulesets()}
@@ -176,3 +179,21 @@ def test_every_shipped_example_answer_validates_against_its_published_output_sch
         jsonschema.validate(data, catalogue()[example.question].result_json_schema())
         checked += 1
     assert checked > 150
+
+
+def test_only_compiles_every_library_when_a_header_cannot_say_which_it_reuses(tmp_path):
+    """A chosen ruleset whose genbrug is not a list of entries: all libraries load, and the error is the
+    schema's, as in a full load."""
+    import shutil
+
+    from rammeaftale import RulesetErrors
+    from rammeaftale.run.api import embedded_rulesets
+
+    from .helpers import write_ruleset
+    shutil.copytree(embedded_rulesets() / "nationale-regler", tmp_path / "nationale-regler")
+    folder = write_ruleset(tmp_path, extra_header="genbrug: nationale-regler\n")
+    with pytest.raises(RulesetErrors) as only:
+        Engine.from_path(tmp_path, only={folder.name})
+    with pytest.raises(RulesetErrors) as full:
+        Engine.from_path(tmp_path)
+    assert [e.to_dict() for e in only.value.errors] == [e.to_dict() for e in full.value.errors]

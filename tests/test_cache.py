@@ -51,6 +51,13 @@ def _forge(entry, payload: bytes) -> None:
     entry.write_bytes(cache.MAGIC + b"\n" + cache._mac(secret, entry.stem, payload) + b"\n" + payload)
 
 
+def _forge_data(entry, stored) -> None:
+    """:func:`_forge` an entry whose data was edited, with one line per key and item again (all line 1)."""
+    data = json.loads(json.dumps(stored["data"]), object_hook=cache._decode)
+    stored["lines"] = [1] * len(cache.node_paths(data))
+    _forge(entry, json.dumps(stored).encode())
+
+
 def test_a_document_read_back_from_the_cache_equals_the_parsed_one(tmp_path, cache_home):
     path = tmp_path / "f.yaml"
     path.write_text(TRICKY, "utf-8")
@@ -87,7 +94,8 @@ DAMAGE = ["{", '{"data": 1}', '{"data": {"$d": [1]}, "lines": []}', "", "[]", '{
           '{"data": 1, "lines": [[1, 2]]}', '{"data": 1, "lines": [[["a"], "x"]]}',
           '{"data": 1, "lines": [[[["a"]], 1]]}', '{"data": {"$m": [[[1], 2]]}, "lines": []}',
           '{"data": {"$t": "2021-02-30"}, "lines": []}', '{"data": {"$d": "x"}, "lines": []}',
-          "[" * 100_000 + "]" * 100_000, '"\\ud800"']
+          "[" * 100_000 + "]" * 100_000, '"\\ud800"', '{"data": {"a": 1}, "lines": [1]}',
+          '{"data": {"a": 1}, "lines": [1, true]}', '{"data": {"a": 1}, "lines": [1, 2, 3]}']
 
 
 @pytest.mark.parametrize("damage", DAMAGE, ids=range(len(DAMAGE)))
@@ -148,13 +156,13 @@ def test_cached_documents_are_schema_checked_like_fresh_ones(tmp_path, cache_hom
     # record of having passed the schema: it must be checked like a fresh document.
     stored["passed"] = {}
     del stored["data"]["maanedsregel"]                      # used to crash the compiler: KeyError
-    _forge(entry, json.dumps(stored).encode())
+    _forge_data(entry, stored)
     with pytest.raises(RulesetErrors) as info:
         Engine.from_path(tmp_path)
     assert any("'maanedsregel' mangler" in e.message for e in info.value.errors)
     stored["data"]["maanedsregel"] = "afkort"
     stored["data"]["kilder"]["ra2021"]["fil"] = "../../../etc/passwd"
-    _forge(entry, json.dumps(stored).encode())
+    _forge_data(entry, stored)
     with pytest.raises(RulesetErrors) as info:
         Engine.from_path(tmp_path)
     assert any("kilder.ra2021.fil" in e.message for e in info.value.errors)

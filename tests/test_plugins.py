@@ -169,20 +169,45 @@ def test_entry_point_plugins_are_found(tmp_path: Path) -> None:
     assert plugin["origin"].startswith("entry point") and "dobbelt" in json.loads(done.stdout)["functions"]
 
 
-def test_the_quick_entry_point_look_finds_a_declaring_distribution(tmp_path: Path, monkeypatch) -> None:
-    from rammeaftale.run.plugins import _may_declare_entry_points
-    info = tmp_path / "other-1.0.dist-info"
-    info.mkdir()
-    (info / "entry_points.txt").write_text("[console_scripts]\nother = other:main\n", "utf-8")
-    monkeypatch.setattr(sys, "path", [str(tmp_path)])
-    assert not _may_declare_entry_points()
-    (info / "entry_points.txt").write_text("[rammeaftale]\nother = other\n", "utf-8")
-    assert _may_declare_entry_points()
+def test_entry_points_are_read_as_importlib_metadata_reads_them(tmp_path: Path, monkeypatch) -> None:
+    """The CLI reads entry_points.txt itself (importlib.metadata costs 20-150 ms to import): same answer."""
+    from importlib import metadata
+    from rammeaftale.run.plugins import _entry_points, _scan_entry_points
+
+    def dist(where: Path, folder: str, text: str | None) -> None:
+        info = where / folder
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {folder.split('-')[0]}\nVersion: 1\n", "utf-8")
+        if text is not None:
+            (info / "entry_points.txt").write_text(text, "utf-8")
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    dist(first, "other-1.0.dist-info", "[console_scripts]\nother = other:main\n")
+    dist(first, "Shadow.Pkg-1.0.dist-info", None)                           # declares nothing, but is first
+    dist(first, "plug-2.0.dist-info", "# kommentar\n[rammeaftale]\n  p1 = pkg.mod : obj.attr [extra]\n"
+                                      "p2=pkg\n\n[andet]\nx = y\n")
+    dist(second, "shadow_pkg-2.0.dist-info", "[rammeaftale]\nskygge = skygge\n")
+    dist(second, "old.egg-info", "[rammeaftale]\ngammel = gammel_mod\n")
+    monkeypatch.setattr(sys, "path", [str(first), str(second), str(tmp_path / "findes-ikke")])
+    expected = [(ep.name, ep.value) for ep in metadata.entry_points(group="rammeaftale")]
+    assert _scan_entry_points() == expected == [("p1", "pkg.mod : obj.attr [extra]"), ("p2", "pkg"),
+                                               ("gammel", "gammel_mod")]
     zipped = tmp_path / "lib.zip"
     zipped.write_bytes(b"")
-    (info / "entry_points.txt").unlink()
-    monkeypatch.setattr(sys, "path", [str(tmp_path), str(zipped)])
-    assert _may_declare_entry_points()      # a zip on the path cannot be looked into cheaply
+    monkeypatch.setattr(sys, "path", [str(first), str(zipped)])
+    assert _scan_entry_points() is None                 # a zip on the path: left to importlib.metadata
+    assert _entry_points() == [(ep.name, ep.value) for ep in metadata.entry_points(group="rammeaftale")]
+
+
+def test_an_entry_point_value_loads_like_importlib_metadata(tmp_path: Path, monkeypatch) -> None:
+    from rammeaftale.run.plugins import _load_entry_point
+    (tmp_path / "ep_pakke").mkdir()
+    (tmp_path / "ep_pakke" / "__init__.py").write_text("class Obj:\n    attr = 42\n", "utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert _load_entry_point("ep_pakke : Obj.attr [extra]") == 42
+    assert _load_entry_point("ep_pakke").__name__ == "ep_pakke"
+    with pytest.raises(ValueError):
+        _load_entry_point("ikke gyldig!")
 
 
 # --- the price-index plugin -----------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from importlib import import_module
 from pathlib import Path
@@ -43,18 +42,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _pipe_closed()
 
 
-#: The exit code of a command whose reader went away (``| head``): 128 + SIGPIPE, as the shell reports it.
-EXIT_PIPE = 128 + signal.SIGPIPE
-
-
 def _pipe_closed() -> int:
-    """The reader of stdout closed the pipe: stop quietly (the Python documentation's recipe)."""
+    """The reader of stdout closed the pipe: stop quietly (the Python documentation's recipe).
+
+    The exit code is 128 + SIGPIPE, as the shell reports such a command (``| head``); the signal
+    module is imported here, not by every call.
+    """
+    import signal
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())      # so the final flush at exit writes nowhere, silently
     except (OSError, ValueError):
         pass
-    return EXIT_PIPE
+    return 128 + signal.SIGPIPE
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

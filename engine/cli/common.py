@@ -7,6 +7,7 @@ The CLI is the only layer that prints or exits; the library below it raises
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from pathlib import Path
@@ -23,16 +24,32 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 def load_engine(args: argparse.Namespace, only: Collection[str] | None = None) -> Engine:
     """The engine a command uses: the CLI's plugins, and ``--rulesets`` or the embedded rulesets
-    plus the folders plugins offer (``only``: see :meth:`Engine.from_path`)."""
+    plus the folders plugins offer (``only``: see :meth:`Engine.from_path`).
+
+    Loading makes tens of thousands of objects that live as long as the
+    command, and the cyclic garbage collector would go through all of them
+    again and again while they are made (about a tenth of a one-off
+    ``evaluate``).  So it is paused while loading, and what exists afterwards
+    is frozen (``gc.freeze``: left out of every later collection) — this
+    process is the command, and its engine is never garbage.
+    """
     if args.rulesets:
         from ..errors import RulesetErrors
         from ..tools.check import path_problems
         problems = path_problems(args.rulesets)
         if problems:
             raise RulesetErrors(problems)       # a missing --rulesets folder is an error, not "no rulesets"
-    found = cli_plugins()
-    paths = args.rulesets or [embedded_rulesets(), *found.ruleset_sources]
-    return Engine.from_path(*paths, only=only, plugins=found)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        found = cli_plugins()
+        paths = args.rulesets or [embedded_rulesets(), *found.ruleset_sources]
+        engine = Engine.from_path(*paths, only=only, plugins=found)
+    finally:
+        if collecting:
+            gc.enable()
+    gc.freeze()
+    return engine
 
 
 def cli_plugins() -> Plugins:

@@ -17,8 +17,9 @@ What makes an entry trustworthy:
   and its ``dokumenter`` sub-folder.  A folder that fails the check is not
   used at all: no reading, no writing.
 * **What it is bound to.** An entry's name is the SHA-256 of the source file's
-  exact bytes together with the code that parses them (so an edited ruleset or
-  a new engine version never finds an old entry).
+  exact bytes (their SHA-256, which the document keeps anyway) together with
+  the code that parses them (so an edited ruleset or a new engine version
+  never finds an old entry).
 * **That nobody changed it.** Each entry carries an HMAC-SHA256, under a
   random per-user key (``noegle``, mode ``0600``) of the entry's name and
   JSON text.  An entry that was edited, truncated, renamed to another key,
@@ -32,7 +33,10 @@ What makes an entry trustworthy:
 
 Entries are plain JSON data — never pickles or code — and anything that goes
 wrong reading one (damaged JSON, wrong shapes, a too-large file) means the
-entry is ignored and the file parsed again, never an error.
+entry is ignored and the file parsed again, never an error.  A document has a
+line for every key and list item, in document order, so an entry keeps just
+the line numbers in that order and the paths are walked again from the data
+(writing each path out was over half of every entry, and of reading it).
 ``RAMMEAFTALE_CACHE=0`` switches the cache off.
 """
 
@@ -44,7 +48,6 @@ import hmac
 import json
 import os
 import stat
-import tempfile
 import time
 from decimal import Decimal
 from functools import cache
@@ -58,10 +61,11 @@ MAX_DOCUMENTS = 2000
 MAX_ENTRY_BYTES = 64_000_000
 KEY_FILE = "noegle"
 KEY_BYTES = 32
-MAGIC = b"rammeaftale-cache 3"
+MAGIC = b"rammeaftale-cache 4"
 STALE_TEMP_SECONDS = 3600
 
 Lines = dict[tuple[Any, ...], int]
+_THIS_FILE = Path(__file__)
 
 _READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
                | getattr(os, "O_CLOEXEC", 0))
@@ -71,8 +75,12 @@ def _enabled() -> bool:
     return os.environ.get("RAMMEAFTALE_CACHE", "1") != "0" and hasattr(os, "getuid")
 
 
-def location() -> Path | None:
-    """The cache folder the environment names (checked or not), or None if there is none."""
+def location() -> str | None:
+    """The cache folder the environment names (checked or not), or None if there is none.
+
+    Plain strings here and below: the folder is looked up for every document
+    of a load, and ``pathlib`` objects cost more than the checks themselves.
+    """
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     if xdg and os.path.isabs(xdg):
         base = xdg
@@ -81,10 +89,10 @@ def location() -> Path | None:
         if not os.path.isabs(home):
             return None
         base = os.path.join(home, ".cache")
-    return Path(base) / "rammeaftale"
+    return os.path.join(base, "rammeaftale")
 
 
-def _private_folder(path: Path, create: bool) -> bool:
+def _private_folder(path: str, create: bool) -> bool:
     """Whether ``path`` is a real folder the user owns and only the user can write (made if asked)."""
     try:
         info = os.lstat(path)
@@ -92,7 +100,7 @@ def _private_folder(path: Path, create: bool) -> bool:
         if not create:
             return False
         try:
-            os.makedirs(path.parent, mode=0o700, exist_ok=True)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
             os.mkdir(path, 0o700)
         except FileExistsError:
             pass
@@ -124,18 +132,18 @@ def _private_folder(path: Path, create: bool) -> bool:
     return True
 
 
-def _documents(create: bool = False) -> Path | None:
+def _documents(create: bool = False) -> str | None:
     """The checked ``dokumenter`` folder, or None if the cache may not be used."""
     if not _enabled():
         return None
     root = location()
     if root is None or not _private_folder(root, create):
         return None
-    folder = root / "dokumenter"
+    folder = os.path.join(root, "dokumenter")
     return folder if _private_folder(folder, create) else None
 
 
-def _read_private(path: Path, limit: int) -> bytes:
+def _read_private(path: str, limit: int) -> bytes:
     """A regular file the user owns that nobody else can read or write; OSError/ValueError otherwise."""
     fd = os.open(path, _READ_FLAGS)
     try:
@@ -151,8 +159,13 @@ def _read_private(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
-def _write_private(folder: Path, data: bytes) -> str:
-    """A new temporary file (0600) in ``folder`` holding ``data``; removed again if writing fails."""
+def _write_private(folder: str, data: bytes) -> str:
+    """A new temporary file (0600) in ``folder`` holding ``data``; removed again if writing fails.
+
+    tempfile is imported here: a warm load only reads, and tempfile brings
+    shutil, random, bz2 and lzma along (a few ms of every CLI call).
+    """
+    import tempfile
     fd, partial = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -163,7 +176,7 @@ def _write_private(folder: Path, data: bytes) -> str:
     return partial
 
 
-def _unlink(path: Path | str) -> None:
+def _unlink(path: str) -> None:
     try:
         os.unlink(path)
     except OSError:
@@ -173,18 +186,18 @@ def _unlink(path: Path | str) -> None:
 _KEYS: dict[str, bytes] = {}
 
 
-def _key(folder: Path, create: bool) -> bytes | None:
+def _key(folder: str, create: bool) -> bytes | None:
     """The user's random HMAC key (made once, atomically), or None."""
-    path = folder.parent / KEY_FILE
-    if str(path) in _KEYS:
-        return _KEYS[str(path)]
+    path = os.path.join(os.path.dirname(folder), KEY_FILE)
+    if path in _KEYS:
+        return _KEYS[path]
     try:
         key = _read_private(path, KEY_BYTES)
     except FileNotFoundError:
         if not create:
             return None
         try:
-            partial = _write_private(folder.parent, os.urandom(KEY_BYTES))
+            partial = _write_private(os.path.dirname(folder), os.urandom(KEY_BYTES))
             try:
                 os.link(partial, path)        # fails if another process made one first
             except FileExistsError:
@@ -198,7 +211,7 @@ def _key(folder: Path, create: bool) -> bytes | None:
         return None
     if len(key) != KEY_BYTES:
         return None
-    _KEYS[str(path)] = key
+    _KEYS[path] = key
     return key
 
 
@@ -208,9 +221,12 @@ def _mac(key: bytes, name: str, payload: bytes) -> bytes:
 
 # --- parsed documents ----------------------------------------------------------------
 
-def document_key(raw: bytes, reader: Path) -> str:
-    """Key of a file's bytes as read by the code in ``reader`` (a module's source file)."""
-    return hashlib.sha256(reader_digest((reader, Path(__file__))).encode() + b":" + raw).hexdigest()
+def document_key(digest: str, reader: Path) -> str:
+    """Key of the file whose bytes have the SHA-256 ``digest`` (hex), as read by the code in ``reader``.
+
+    Built from the digest the document keeps anyway, so a file is hashed once.
+    """
+    return hashlib.sha256(f"{reader_digest((reader, _THIS_FILE))}:{digest}".encode()).hexdigest()
 
 
 @cache
@@ -234,7 +250,7 @@ def load_document(key: str) -> tuple[Any, Lines, dict[str, str]] | None:
     secret = _key(folder, create=False)
     if secret is None:
         return None
-    path = folder / f"{key}.json"
+    path = os.path.join(folder, f"{key}.json")
     try:
         blob = _read_private(path, MAX_ENTRY_BYTES)
     except FileNotFoundError:
@@ -247,15 +263,14 @@ def load_document(key: str) -> tuple[Any, Lines, dict[str, str]] | None:
         if magic != MAGIC or not hmac.compare_digest(mac, _mac(secret, key, payload)):
             raise ValueError("forkert kontrolsum")
         stored = json.loads(payload.decode("utf-8"), object_hook=_decode)
-        lines = {}
-        for where, line in stored["lines"]:
-            if not isinstance(where, list) or type(line) is not int:
-                raise ValueError("forkert linjeangivelse")
-            lines[tuple(where)] = line
+        data, numbers = stored["data"], stored["lines"]
+        paths = node_paths(data)
+        if type(numbers) is not list or len(numbers) != len(paths) or not set(map(type, numbers)) <= {int}:
+            raise ValueError("forkert linjeangivelse")
         passed = stored.get("passed", {})
         if not (isinstance(passed, dict) and all(isinstance(v, str) for v in passed.values())):
             raise ValueError("forkert skemaangivelse")
-        return stored["data"], lines, passed
+        return data, dict(zip(paths, numbers)), passed
     except Exception:  # noqa: BLE001 — any damage whatsoever means: parse the file again
         _unlink(path)
         return None
@@ -268,6 +283,8 @@ def store_document(key: str, data: Any, lines: Lines, passed: dict[str, str] | N
     exact data passed; signed with the rest of the entry, so it can only be
     what this user's engine recorded after really running the check.
     """
+    if list(lines) != node_paths(data):
+        return                 # not one line per key and item, in document order: not kept
     folder = _documents(create=True)
     if folder is None:
         return
@@ -276,11 +293,11 @@ def store_document(key: str, data: Any, lines: Lines, passed: dict[str, str] | N
         return
     try:
         _sweep(folder)
-        payload = json.dumps({"data": _encode(data), "lines": [[list(p), n] for p, n in lines.items()],
+        payload = json.dumps({"data": _encode(data), "lines": list(lines.values()),
                               "passed": dict(passed or {})}, ensure_ascii=False).encode("utf-8")
         partial = _write_private(folder, MAGIC + b"\n" + _mac(secret, key, payload) + b"\n" + payload)
         try:
-            os.replace(partial, folder / f"{key}.json")
+            os.replace(partial, os.path.join(folder, f"{key}.json"))
         except BaseException:
             _unlink(partial)
             raise
@@ -288,19 +305,45 @@ def store_document(key: str, data: Any, lines: Lines, passed: dict[str, str] | N
         pass
 
 
-def _sweep(folder: Path) -> None:
+def _sweep(folder: str) -> None:
     """Bound the store and remove temporary files a killed process left behind."""
-    old = list(folder.glob("*.json"))
+    names = os.listdir(folder)
+    old = [n for n in names if n.endswith(".json")]
     if len(old) >= MAX_DOCUMENTS:
-        for path in old:
-            _unlink(path)
+        for name in old:
+            _unlink(os.path.join(folder, name))
     now = time.time()
-    for path in folder.glob(".*.tmp"):
-        try:
-            if now - path.lstat().st_mtime > STALE_TEMP_SECONDS:
-                _unlink(path)
-        except OSError:
-            pass
+    for name in names:
+        if name.startswith(".") and name.endswith(".tmp"):
+            path = os.path.join(folder, name)
+            try:
+                if now - os.lstat(path).st_mtime > STALE_TEMP_SECONDS:
+                    _unlink(path)
+            except OSError:
+                pass
+
+
+_NESTED = (dict, list)
+
+
+def node_paths(data: Any) -> list[tuple[Any, ...]]:
+    """The path of every value in ``data`` — the root, each key, each list item — in document order.
+
+    These are the paths a parsed document has a line for, in the order it
+    records them (:mod:`~rammeaftale.load.yamlparse` depth first, as written).
+    """
+    out: list[tuple[Any, ...]] = [()]
+
+    def walk(path: tuple[Any, ...], value: Any) -> None:
+        for key, item in (value.items() if type(value) is dict else enumerate(value)):
+            here = path + (key,)
+            out.append(here)
+            if type(item) in _NESTED:
+                walk(here, item)
+
+    if type(data) in _NESTED:
+        walk((), data)
+    return out
 
 
 def _encode(value: Any) -> Any:

@@ -43,10 +43,12 @@ def _kind(mode: int) -> str:
     return "ikke en almindelig fil"
 
 
-def inside(path: Path | str, root: Path | str) -> bool:
-    """Whether ``path``, symlinks resolved, lies in (or is) the folder ``root``, resolved."""
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path)
+def within(real: str, real_root: str) -> bool:
+    """Whether the resolved path ``real`` lies in (or is) the resolved folder ``real_root``.
+
+    Both come from ``os.path.realpath``, which takes an ``lstat`` per path
+    component: callers resolve a folder once and reuse it.
+    """
     try:
         return os.path.commonpath([real_root, real]) == real_root
     except ValueError:                    # different drives (Windows)
@@ -65,6 +67,24 @@ def read_at_most(fd: int, limit: int) -> bytes | None:
     return None if size > limit else b"".join(chunks)
 
 
+def _resolve(path: Path | str, root: Path | str, real_root: str) -> str:
+    """``os.path.realpath(path)``; for a file directly in ``root`` that is no symlink, from ``real_root``.
+
+    ``realpath`` takes an ``lstat`` per path component; a load reads dozens of
+    files from a few folders, so the folder is resolved once per file and the
+    file itself costs one ``lstat``.  Anything else is resolved in full.
+    """
+    absolute = os.path.abspath(path)
+    if os.path.dirname(absolute) == os.path.abspath(root):
+        candidate = os.path.join(real_root, os.path.basename(absolute))
+        try:
+            if not stat.S_ISLNK(os.lstat(candidate).st_mode):
+                return candidate
+        except OSError:
+            pass
+    return os.path.realpath(path)
+
+
 def read_regular_file(path: Path | str, root: Path | str | None, limit: int,
                       display: str | None = None) -> bytes:
     """The bytes of the regular file ``path``, which must lie inside ``root``.
@@ -75,8 +95,9 @@ def read_regular_file(path: Path | str, root: Path | str | None, limit: int,
     name = display or str(path)
     where = f"{name}:1"
     root = os.path.dirname(os.path.abspath(path)) if root is None else root
-    real = os.path.realpath(path)
-    if not inside(real, root):
+    real_root = os.path.realpath(root)
+    real = _resolve(path, root, real_root)
+    if not within(real, real_root):
         raise InvalidRuleset(f"filen peger uden for mappen {root} (symbolsk link til {real}); "
                              f"kun filer i mappen læses", location=where)
     try:

@@ -30,6 +30,8 @@ from .document import MAX_DEPTH, SAFE_C_DEPTH, Document, PathKey
 
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "Document", "PathKey", "load_file", "load_text"]
 MAX_FILE_BYTES = 1_000_000
+#: The code that turns YAML into a document: part of every cache key.
+_PARSER = Path(__file__).with_name("yamlparse.py")
 
 
 def load_file(path: Path | str, display: str | None = None, root: Path | str | None = None) -> Document:
@@ -44,11 +46,11 @@ def load_file(path: Path | str, display: str | None = None, root: Path | str | N
     path = Path(path)
     name = display or str(path)
     raw = read_regular_file(path, root, MAX_FILE_BYTES, name)
-    key = cache.document_key(raw, Path(__file__).with_name("yamlparse.py"))
+    digest = hashlib.sha256(raw).hexdigest()
+    key = cache.document_key(digest, _PARSER)
     stored = cache.load_document(key)
     if stored is not None:
-        return Document(data=stored[0], file=name, lines=stored[1], digest=hashlib.sha256(raw).hexdigest(),
-                        cache_key=key, passed=stored[2])
+        return Document(data=stored[0], file=name, lines=stored[1], digest=digest, cache_key=key, passed=stored[2])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

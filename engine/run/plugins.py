@@ -26,21 +26,24 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from dataclasses import dataclass, field
+from functools import reduce
+from importlib import import_module
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterable
-
-import pluggy
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..errors import InvalidCase
 from ..formula.functions import FUNCTION_NAMES
 from ..model.catalogue import catalogue
 from ..model.extensions import Extensions
-from .hookspecs import PROJECT, Specs, hookimpl
 
-__all__ = ["Plugin", "Plugins", "discover", "hookimpl", "plugin_folders"]
+if TYPE_CHECKING:  # pragma: no cover
+    import pluggy
+
+__all__ = ["Plugin", "Plugins", "discover", "plugin_folders"]
 
 ENTRY_POINT_GROUP = "rammeaftale"
 PLUGIN_DIR = Path(__file__).resolve().parents[2] / "plugins"
@@ -62,7 +65,8 @@ class Plugins:
     the object is only read.
     """
 
-    manager: pluggy.PluginManager
+    #: None until the first plugin is registered: a process without plugins never imports pluggy.
+    manager: "pluggy.PluginManager | None" = None
     loaded: list[Plugin] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
     functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
@@ -114,7 +118,9 @@ class Plugins:
 
     def _results(self, hook_name: str) -> list[tuple[str, Any]]:
         """Each plugin's answer to a hook, calling them one by one so one failure stays local."""
-        out = []
+        out: list[tuple[str, Any]] = []
+        if self.manager is None:
+            return out
         for impl in reversed(getattr(self.manager.hook, hook_name).get_hookimpls()):
             try:
                 out.append((impl.plugin_name, impl.function()))
@@ -139,18 +145,15 @@ class Plugins:
 
 def discover(folders: Iterable[Path] | None = None, entry_points: bool = True) -> Plugins:
     """Load every plugin (entry points, then plugin folders) into a new :class:`Plugins`."""
-    manager = pluggy.PluginManager(PROJECT)
-    manager.add_hookspecs(Specs)
-    found = Plugins(manager)
+    found = Plugins()
     if os.environ.get(ENV_OFF):
         return found
-    if entry_points and _may_declare_entry_points():
-        from importlib import metadata   # 50-150 ms of imports; only when something may declare us
-        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            _register(found, ep.name, f"entry point {ep.value}", ep.load)
+    if entry_points:
+        for name, value in _entry_points():
+            _register(found, name, f"entry point {value}", lambda v=value: _load_entry_point(v))
     # A module already loaded through an entry point (the shipped plugins, installed
     # from this checkout's plugins/ folder) is the same plugin: not loaded twice.
-    loaded = {_file_of(module) for module in found.manager.get_plugins()}
+    loaded = {_file_of(module) for module in found.manager.get_plugins()} if found.manager else set()
     for folder in (folders if folders is not None else plugin_folders()):
         for path in sorted(Path(folder).glob("*.py")):
             if not path.name.startswith("_") and path.resolve() not in loaded:
@@ -173,23 +176,35 @@ def plugin_folders() -> list[Path]:
     return [*project, *extra]
 
 
+def _manager(found: Plugins) -> "pluggy.PluginManager":
+    """The plugin manager of ``found``, made (and pluggy imported) on the first plugin."""
+    if found.manager is None:
+        import pluggy
+        from .hookspecs import PROJECT, Specs
+        found.manager = pluggy.PluginManager(PROJECT)
+        found.manager.add_hookspecs(Specs)
+    return found.manager
+
+
 def _register(found: Plugins, name: str, origin: str, load: Callable[[], Any]) -> None:
-    if found.manager.has_plugin(name):
+    import pluggy
+    manager = _manager(found)
+    if manager.has_plugin(name):
         found._fail(name, f"et plugin med navnet '{name}' er allerede indlæst; {origin} springes over")
         return
     try:
         module = load()
-        found.manager.register(module, name=name)
+        manager.register(module, name=name)
     except Exception as exc:  # noqa: BLE001 - report by name, keep the engine running
         found._fail(name, f"kunne ikke indlæses fra {origin}: {type(exc).__name__}: {exc}")
         return
     try:
-        found.manager.check_pending()      # a hook that no spec knows: a misspelling, never silently ignored
+        manager.check_pending()      # a hook that no spec knows: a misspelling, never silently ignored
     except pluggy.PluginValidationError as exc:
-        found.manager.unregister(module)
+        manager.unregister(module)
         found._fail(name, f"kunne ikke indlæses fra {origin}: {exc}")
         return
-    hooks = [h.name for h in found.manager.get_hookcallers(module) or []]
+    hooks = [h.name for h in manager.get_hookcallers(module) or []]
     found.loaded.append(Plugin(name, origin, sorted(hooks)))
 
 
@@ -208,25 +223,83 @@ def _import(path: Path) -> ModuleType:
     return module
 
 
-def _may_declare_entry_points() -> bool:
-    """False only when no installed distribution can declare our entry points.
+#: What ``importlib.metadata`` accepts as an entry point's value: ``module[:attr.attr] [extras]``.
+_ENTRY_POINT_VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
 
-    ``importlib.metadata`` costs 50-150 ms to import (email, zipfile, csv …),
-    a third of a CLI call, and almost always finds nothing.  Distributions
-    declare entry points in ``*.dist-info/entry_points.txt`` or
-    ``*.egg-info/entry_points.txt`` on ``sys.path``; a quick look for the group's
-    header there decides whether the real lookup is needed.  A zip file on
-    the path cannot be looked into cheaply, so it always means yes.
+
+def _entry_points() -> list[tuple[str, str]]:
+    """(name, value) of each entry point in our group, as ``importlib.metadata.entry_points`` lists them.
+
+    ``importlib.metadata`` costs 20-150 ms to import (email, zipfile, csv,
+    socket …), a large part of a CLI call, so the usual case — plain folders
+    on ``sys.path`` — is read here the way it reads them: the ``*.dist-info``
+    and ``*.egg-info`` folders of each path entry in ``os.listdir`` order,
+    one distribution per normalised name (the first on the path wins, also
+    when it declares nothing), each one's ``entry_points.txt`` read as
+    sections.  Anything else (a zip or an ``.egg`` on the path, another
+    finder that knows distributions) is left to ``importlib.metadata``.
     """
+    specs = _scan_entry_points()
+    if specs is None:
+        from importlib import metadata
+        return [(ep.name, ep.value) for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)]
+    return specs
+
+
+def _scan_entry_points() -> list[tuple[str, str]] | None:
+    """:func:`_entry_points` from plain folders, or None when only ``importlib.metadata`` can tell."""
+    from importlib.machinery import PathFinder
+    if any(hasattr(f, "find_distributions") and f is not PathFinder for f in sys.meta_path):
+        return None
     header = f"[{ENTRY_POINT_GROUP}]"
+    seen: set[str] = set()
+    found: list[tuple[str, str]] = []
     for entry in sys.path:
-        folder = Path(entry or ".")
-        if folder.is_file():
-            return True
-        for path in folder.glob("*-info/entry_points.txt"):
-            try:
-                if header in path.read_text("utf-8", errors="replace"):
-                    return True
-            except OSError:
-                continue
-    return False
+        root = entry or "."
+        if os.path.isfile(root) or os.path.basename(root).lower().endswith(".egg"):
+            return None
+        try:
+            children = os.listdir(root)
+        except OSError:
+            continue
+        infos: dict[str, list[str]] = {}
+        for child in children:
+            low = child.lower()
+            if low.endswith((".dist-info", ".egg-info")):
+                name = re.sub(r"[-_.]+", "-", low.rpartition(".")[0].partition("-")[0]).replace("-", "_")
+                infos.setdefault(name, []).append(child)
+        for name, folders in infos.items():
+            for folder in folders:
+                if name in seen:
+                    continue
+                seen.add(name)
+                try:
+                    with open(os.path.join(root, folder, "entry_points.txt"), encoding="utf-8") as handle:
+                        text = handle.read()
+                except (OSError, UnicodeDecodeError):
+                    continue
+                if header in text:
+                    found.extend(_group_entries(text))
+    return found
+
+
+def _group_entries(text: str) -> list[tuple[str, str]]:
+    """The ``name = value`` lines of our group in an ``entry_points.txt`` (``importlib.metadata``'s reading)."""
+    section, out = None, []
+    for line in map(str.strip, text.splitlines()):
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line.strip("[]")
+        elif section == ENTRY_POINT_GROUP:
+            name, _, value = line.partition("=")
+            out.append((name.strip(), value.strip()))
+    return out
+
+
+def _load_entry_point(value: str) -> Any:
+    """The object an entry point's value names (``EntryPoint.load``)."""
+    match = _ENTRY_POINT_VALUE.match(value)
+    if match is None:
+        raise ValueError(f"ugyldig entry point '{value}'")
+    return reduce(getattr, filter(None, (match["attr"] or "").split(".")), import_module(match["module"]))

@@ -9,6 +9,7 @@ at load time.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Collection, Iterable
 
 from ..model.compiler import RULESET_FILE, compile_folder
 from ..errors import InvalidRuleset, NoRuleset, RulesetErrors
-from ..load.files import inside
+from ..load.files import within
 from ..load.yamlload import Document, load_file
 from ..model.extensions import CompileSession
 from ..model.ruleset import Ruleset
@@ -34,17 +35,23 @@ class Registry:
         """Compile every ruleset folder under ``roots`` (libraries first).
 
         ``only`` names the rulesets a caller needs (a folder is named by its
-        ruleset's id): then just those and the libraries are compiled, which is
-        most of a one-off CLI evaluation's start-up.  If one of them is not
-        there, everything is loaded, so the ``no_ruleset`` error can list what
-        exists.
+        ruleset's id): then just those and the libraries they reuse
+        (``genbrug``, read from the headers; all libraries if a header cannot
+        tell) are compiled, which is most of a one-off CLI evaluation's
+        start-up.  If one of them is not there, everything is loaded, so the
+        ``no_ruleset`` error can list what exists.
         """
         headers = _Headers()
         refused: list[Path] = []
-        folders = list({f.resolve(): f for root in roots for f in _folders(Path(root), headers, refused)}.values())
+        found: dict[str, Path] = {}          # one folder named twice (by two roots) is loaded once
+        for root in roots:
+            for folder, real in _folders(Path(root), headers, refused):
+                found.setdefault(real, folder)
+        folders = list(found.values())
         library_folders = {f for f in folders if headers.is_library(f)}
         if only and set(only) <= {f.name for f in folders}:
-            folders = [f for f in folders if f.name in only or f in library_folders]
+            chosen = [f for f in folders if f.name in only]
+            folders = chosen + [f for f in _reused(chosen, library_folders, headers) if f not in chosen]
         session = session or CompileSession()
         errors: list[InvalidRuleset] = [
             InvalidRuleset(f"mappen {f.name} er et symbolsk link til en mappe uden for {f.parent}; "
@@ -152,8 +159,33 @@ def fold_region(text: str) -> str:
     return re.sub(r"^region-", "", fold_name(text))
 
 
-def _folders(root: Path, headers: "_Headers", refused: list[Path] | None = None) -> list[Path]:
-    """The ruleset folders ``root`` names; for one ruleset folder, also the libraries beside it.
+def _reused(folders: list[Path], libraries: Collection[Path], headers: "_Headers") -> list[Path]:
+    """The libraries ``folders`` reuse (``genbrug``), and those the libraries reuse in turn.
+
+    Every library when a header cannot tell (it does not parse, or its
+    ``genbrug`` is not a list of entries): compiling them all then reports
+    what is wrong, as a full load would.
+    """
+    by_id = {f.name: f for f in libraries}
+    wanted: set[Path] = set()
+    pending = list(folders)
+    while pending:
+        doc = headers.get(pending.pop())
+        items = doc.data.get("genbrug", []) if doc is not None and isinstance(doc.data, dict) else None
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            return sorted(libraries)
+        for item in items:
+            name = item.get("bibliotek")
+            library = by_id.get(name) if isinstance(name, str) else None
+            if library is not None and library not in wanted:
+                wanted.add(library)
+                pending.append(library)
+    return sorted(wanted)
+
+
+def _folders(root: Path, headers: "_Headers", refused: list[Path] | None = None) -> list[tuple[Path, str]]:
+    """The ruleset folders ``root`` names, each with its resolved path; for one ruleset folder, also the
+    libraries beside it.
 
     ``rammeaftale validate rulesets/nordjylland-2027`` must find the
     ``nationale-regler`` its ``genbrug`` names, as it does when all are loaded.
@@ -162,17 +194,20 @@ def _folders(root: Path, headers: "_Headers", refused: list[Path] | None = None)
     :func:`~engine.load.yamlload.load_file` (regular files inside the folder).
     """
     if (root / RULESET_FILE).exists() or (root / RULESET_FILE).is_symlink():
-        beside = [f for f in _children(root.parent) if f.resolve() != root.resolve() and headers.is_library(f)]
-        return [root] + sorted(beside)
+        real = os.path.realpath(root)
+        beside = [(f, r) for f, r in _children(root.parent) if r != real and headers.is_library(f)]
+        return [(root, real)] + sorted(beside)
     return _children(root, refused)
 
 
-def _children(root: Path, refused: list[Path] | None = None) -> list[Path]:
-    """Sub-folders of ``root`` with a ruleset file (as ``glob('*/regelsaet.yaml')``, no hidden ones)."""
+def _children(root: Path, refused: list[Path] | None = None) -> list[tuple[Path, str]]:
+    """Sub-folders of ``root`` with a ruleset file (as ``glob('*/regelsaet.yaml')``, no hidden ones), each
+    with its resolved path (resolved once: each ``realpath`` takes an ``lstat`` per path component)."""
     try:
         entries = sorted(root.iterdir())
     except OSError:
         return []
+    real_root = os.path.realpath(root)
     found = []
     for folder in entries:
         try:
@@ -181,11 +216,12 @@ def _children(root: Path, refused: list[Path] | None = None) -> list[Path]:
             meta = folder / RULESET_FILE
             if not (meta.exists() or meta.is_symlink()):
                 continue
-            if not inside(folder, root):
+            real = os.path.realpath(folder)
+            if not within(real, real_root):
                 if refused is not None:
                     refused.append(folder)
                 continue
-            found.append(folder)
+            found.append((folder, real))
         except OSError:
             continue
     return found
@@ -199,14 +235,13 @@ class _Headers:
 
     def get(self, folder: Path) -> Document | None:
         """The parsed header, or ``None`` if it does not parse (the compiler then reports why)."""
-        key = folder.resolve()
-        if key not in self._docs:
+        if folder not in self._docs:
             try:
                 # The same display name as compile_folder(display_root=folder.parent) gives it.
-                self._docs[key] = load_file(folder / RULESET_FILE, str(Path(folder.name) / RULESET_FILE))
+                self._docs[folder] = load_file(folder / RULESET_FILE, str(Path(folder.name) / RULESET_FILE))
             except InvalidRuleset:
-                self._docs[key] = None
-        return self._docs[key]
+                self._docs[folder] = None
+        return self._docs[folder]
 
     def is_library(self, folder: Path) -> bool:
         doc = self.get(folder)
