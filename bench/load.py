@@ -6,7 +6,8 @@ concurrent clients (threads, each with its own keep-alive connection) send M
 ``POST /v1/evaluate`` requests each, cycling over questions and rulesets.  Every
 answer is compared with the library's own ``Result.to_dict()`` (or error) for
 the same request; the script prints p50/p99 latency, throughput and the
-number of differing answers, and exits 1 if any differ.
+number of differing answers, and exits 1 if any differ.  ``python3 dev.py bench``
+reports the same figures (its part "service", through :func:`measure`).
 
     python bench/load.py [--clients 8] [--requests 250] [--workers 1]
 """
@@ -22,6 +23,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -55,19 +57,20 @@ def expected(engine: Engine, body: dict) -> tuple[int, dict]:
         return {"invalid_case": 422, "not_regulated": 422, "no_ruleset": 404}.get(exc.kind, 500), {"error": exc.to_dict()}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=250, help="per client")
-    parser.add_argument("--workers", type=int, default=1)
-    args = parser.parse_args()
+def measure(clients: int, requests: int, workers: int = 1, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Throughput, p50/p99 latency and differing answers of one live server under ``clients`` × ``requests``.
+
+    A function of its own so that ``bench/run.py`` reports the same figures
+    as this script (its part "service"); ``env`` is added to the server's
+    environment (the bench puts its working tree on PYTHONPATH there).
+    """
     engine = Engine.default()
     answers = [expected(engine, body) for body in REQUESTS]
     latencies: list[float] = []
     differing: list[str] = []
     lock = threading.Lock()
-    extra = ["--workers", str(args.workers)] if args.workers > 1 else []
-    with live_server(*extra) as url:
+    extra = ["--workers", str(workers)] if workers > 1 else []
+    with live_server(*extra, env=env) as url:
         with httpx.Client(base_url=url) as warm:
             for body in REQUESTS:
                 warm.post("/v1/evaluate", json=body)
@@ -75,7 +78,7 @@ def main() -> int:
         def client(number: int) -> None:
             mine, wrong = [], []
             with httpx.Client(base_url=url, timeout=30) as http:
-                for i in range(args.requests):
+                for i in range(requests):
                     k = (number + i) % len(REQUESTS)
                     start = time.perf_counter()
                     got = http.post("/v1/evaluate", json=REQUESTS[k])
@@ -86,7 +89,7 @@ def main() -> int:
                 latencies.extend(mine)
                 differing.extend(wrong)
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
         began = time.perf_counter()
         for t in threads:
             t.start()
@@ -97,15 +100,26 @@ def main() -> int:
     total = len(latencies)
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[min(total - 1, int(total * 0.99))] * 1000
-    report = {"clients": args.clients, "requests_per_client": args.requests, "server_workers": args.workers,
-              "requests": total, "seconds": round(elapsed, 2), "req_per_s": round(total / elapsed, 1),
-              "p50_ms": round(p50, 1), "p99_ms": round(p99, 1), "differing": len(differing),
-              "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-                         f"Python {platform.python_version()}, {platform.system()} {platform.release()}"}
+    return {"clients": clients, "requests_per_client": requests, "server_workers": workers,
+            "requests": total, "seconds": round(elapsed, 2), "req_per_s": round(total / elapsed, 1),
+            "p50_ms": round(p50, 1), "p99_ms": round(p99, 1), "differing": len(differing),
+            "differing_examples": differing[:10]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=250, help="per client")
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    report = measure(args.clients, args.requests, args.workers)
+    examples = report.pop("differing_examples")
+    report["machine"] = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+                         f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
     print(json.dumps(report, ensure_ascii=False, indent=2))
-    for line in differing[:10]:
+    for line in examples:
         print("FORSKEL", line, file=sys.stderr)
-    return 1 if differing else 0
+    return 1 if report["differing"] else 0
 
 
 if __name__ == "__main__":

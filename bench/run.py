@@ -10,7 +10,7 @@ Run from the repository root::
 Everything is measured in one process run on one machine, so the ratios are
 comparable even where the absolute figures are not.  Parts whose
 prerequisite is missing (the engine, its CLI, the ``batch`` command,
-zen-engine) print "not available" and the rest still runs.  The script
+zen-engine, the server extras) print "not available" and the rest still runs.  The script
 prints PASS/FAIL per target but always exits 0: it is a measurement, not a
 test.  See bench/README.md for what each figure means.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import importlib.util
 import inspect
 import json
 import os
@@ -69,17 +70,18 @@ class Settings:
     cli_runs: int          # CLI cold starts
     batch_rows: int        # rows of the large batch run
     batch_timeout: float   # seconds before a batch run is killed
+    service_requests: int  # requests per client thread against the HTTP service
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "Settings":
         if args.quick:
-            base = cls(True, 0.5, 3, 3, 5, 20_000, 30.0)
+            base = cls(True, 0.5, 3, 3, 5, 20_000, 30.0, 50)
         else:
-            base = cls(False, 1.5, 5, 10, 20, 1_000_000, 600.0)
+            base = cls(False, 1.5, 5, 10, 20, 1_000_000, 600.0, 250)
         rows = args.batch_rows if args.batch_rows is not None else base.batch_rows
         timeout = args.batch_timeout if args.batch_timeout is not None else base.batch_timeout
         return cls(base.quick, base.min_time, base.repeats, base.load_runs, base.cli_runs,
-                   max(rows, 1), timeout)
+                   max(rows, 1), timeout, base.service_requests)
 
 
 # --- small utilities -----------------------------------------------------------
@@ -121,11 +123,21 @@ def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 @dataclass
 class Run:
-    """One finished child process: exit code, wall time, peak RSS, output."""
+    """One finished child process: exit code, wall time, CPU time, peak memory, output.
+
+    ``cpu_s`` and ``maxrss_mb`` include the processes the command started
+    and waited for (a batch's workers): CPU time summed, RSS the largest
+    single process's peak.  ``tree_pss_mb``, when sampled, is the peak of
+    the whole process tree's proportional set size (shared pages split
+    between the processes that share them, so forked workers are not
+    counted twice).
+    """
 
     returncode: int
     wall_s: float
+    cpu_s: float
     maxrss_mb: float
+    tree_pss_mb: float | None
     stdout: str
     stderr: str
     timed_out: bool
@@ -138,26 +150,51 @@ class Run:
 #: the engine in memory — would report the bench's size, not the CLI's.  This
 #: small stdlib-only process (~10 MB) spawns the command instead, so its peak
 #: is the command's own (any Python CLI is larger than that floor).  Wall time
-#: is taken here too, so the go-between's own start-up is not counted.
+#: is taken here too, so the go-between's own start-up is not counted.  With
+#: sampling on, a thread adds up the Pss of the command and its descendants
+#: (Linux /proc) every 0.1 s: ru_maxrss is one process's peak, not a pool's.
 _SPAWNER = r"""
 import json, os, subprocess, sys, threading, time
-out_path, timeout, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+out_path, timeout, sample, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3] == "1", sys.argv[4:]
+
+def tree_pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            own = sum(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = [int(c) for c in f.read().split()]
+    except (OSError, ValueError):
+        return None
+    return own + sum(tree_pss_kb(c) or 0 for c in children)
+
+def watch():
+    while not done.wait(0.1):
+        seen = tree_pss_kb(child.pid)
+        if seen is not None:
+            peaks.append(seen)
+
 start = time.perf_counter()
 child = subprocess.Popen(cmd)
 timer = threading.Timer(timeout, child.kill)
 timer.start()
+done, peaks = threading.Event(), []
+if sample:
+    threading.Thread(target=watch, daemon=True).start()
 _, status, usage = os.wait4(child.pid, 0)
 wall = time.perf_counter() - start
+done.set()
 timer.cancel()
 code = os.waitstatus_to_exitcode(status)
 with open(out_path, "w") as f:
-    json.dump({"wall_s": wall, "maxrss_kb": usage.ru_maxrss, "returncode": code,
+    json.dump({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss,
+               "tree_pss_kb": max(peaks) if peaks else None, "returncode": code,
                "timed_out": code < 0 and wall >= timeout}, f)
 """
 
 
-def run_measured(cmd: Sequence[str], timeout: float, env: dict[str, str] | None = None) -> Run:
-    """Run ``cmd`` (cwd = repository) and return its own wall time and peak RSS.
+def run_measured(cmd: Sequence[str], timeout: float, env: dict[str, str] | None = None,
+                 sample_tree: bool = False) -> Run:
+    """Run ``cmd`` (cwd = repository) and return its own wall time, CPU time and peak memory.
 
     Output goes to temporary files so a chatty child can never block on a
     full pipe.  The spawner enforces ``timeout``; a safety margin on top
@@ -166,7 +203,8 @@ def run_measured(cmd: Sequence[str], timeout: float, env: dict[str, str] | None 
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.TemporaryDirectory() as tmp:
         figures_path = Path(tmp) / "figures.json"
-        spawner = [sys.executable, "-S", "-c", _SPAWNER, str(figures_path), str(timeout), *cmd]
+        spawner = [sys.executable, "-S", "-c", _SPAWNER, str(figures_path), str(timeout),
+                   "1" if sample_tree else "0", *cmd]
         subprocess.run(spawner, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                        cwd=REPO, env=subprocess_env(env), timeout=timeout + 60, check=False)
         figures = json.loads(figures_path.read_text())
@@ -175,7 +213,9 @@ def run_measured(cmd: Sequence[str], timeout: float, env: dict[str, str] | None 
         return Run(
             returncode=figures["returncode"],
             wall_s=figures["wall_s"],
+            cpu_s=figures["cpu_s"],
             maxrss_mb=figures["maxrss_kb"] / 1024,  # Linux reports KiB
+            tree_pss_mb=None if figures["tree_pss_kb"] is None else figures["tree_pss_kb"] / 1024,
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
             timed_out=figures["timed_out"],
@@ -618,12 +658,17 @@ def count_lines(path: Path) -> int:
 
 
 def batch_part(settings: Settings, report: dict[str, Any], workdir: Path) -> None:
-    """Part 6: `rammeaftale batch` throughput and peak memory at two sizes."""
+    """Part 6: `rammeaftale batch` throughput and peak memory at two sizes, one worker per usable core.
+
+    ``--workers`` is given explicitly (the command's default is min(2, cores))
+    so the figure says what it ran on, and "cores used" (CPU time of the
+    command and its workers ÷ wall time) shows whether they were all busy.
+    """
     cli, launcher = find_cli()
     helped = run_measured(cli + ["batch", "--help"], timeout=60)
     if helped.returncode != 0:
         raise Unavailable("the CLI has no `batch` command yet")
-    extra: list[str] = []
+    extra = ["--workers", str(report["machine"]["usable_cores"] or 1)]
     rate_hint = next((r["evals_per_s"] for r in report.get("throughput", [])
                       if r["question"] == "opsigelse" and r["impl"].startswith("engine")), None)
     if rate_hint and settings.batch_rows / rate_hint > settings.batch_timeout:
@@ -637,12 +682,13 @@ def batch_part(settings: Settings, report: dict[str, Any], workdir: Path) -> Non
         write_batch_input(source, rows)
         print(f"  batch {rows:,} rows ...", flush=True)
         cmd = cli + ["batch", "opsigelse", "--input", str(source), "--output", str(target)] + extra
-        run = run_measured(cmd, timeout=settings.batch_timeout)
+        run = run_measured(cmd, timeout=settings.batch_timeout, sample_tree=True)
         done = count_lines(target)
         entry = {"rows": rows, "rows_written": done, "wall_s": run.wall_s,
                  "rows_per_s": done / run.wall_s if run.wall_s else 0.0,
-                 "maxrss_mb": run.maxrss_mb, "returncode": run.returncode, "timed_out": run.timed_out,
-                 "first_output_ok": first_batch_row_ok(target)}
+                 "cores_used": run.cpu_s / run.wall_s if run.wall_s else 0.0,
+                 "maxrss_mb": run.maxrss_mb, "tree_pss_mb": run.tree_pss_mb, "returncode": run.returncode,
+                 "timed_out": run.timed_out, "first_output_ok": first_batch_row_ok(target)}
         if run.returncode != 0 and not run.timed_out:
             entry["error"] = tail(run.stderr or run.stdout)
         results.append(entry)
@@ -662,6 +708,36 @@ def first_batch_row_ok(path: Path) -> bool | None:
         return None
     expected = handwritten.opsigelse(cases.OPSIGELSE_CASES[0])["sidste_betalingsdag"]
     return as_text(find_key(first, "sidste_betalingsdag")) == expected
+
+
+# --- HTTP service ------------------------------------------------------------------------
+
+#: Client threads per server process: bench/load.py's default, as in the README's table.
+SERVICE_CLIENTS = 8
+
+
+def service_part(settings: Settings, report: dict[str, Any]) -> None:
+    """Part 7: `rammeaftale serve` under load, through bench/load.py's :func:`measure`.
+
+    One server process, then one per usable core (``--workers N``) with as
+    many more client threads.  The clients run in this process on the same
+    cores as the server, so the figure is what one machine does for itself.
+    """
+    missing = [name for name in ("starlette", "uvicorn", "httpx") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise Unavailable(f"{', '.join(missing)} not installed: pip install -e '.[server,test]'")
+    load_engine_class()
+    import load  # bench/load.py: only now, as it imports httpx and the engine at once
+
+    cores = report["machine"]["usable_cores"] or 1
+    runs = []
+    for workers in sorted({1, cores}):
+        clients = SERVICE_CLIENTS * workers
+        print(f"  serve --workers {workers}: {clients} clients x {settings.service_requests} requests ...",
+              flush=True)
+        runs.append(load.measure(clients, settings.service_requests, workers, env=subprocess_env()))
+    report["service"] = {"method": "bench/load.py: POST /v1/evaluate over 10 question/ruleset combinations, "
+                                   "every answer compared with the library's", "runs": runs}
 
 
 # --- targets -------------------------------------------------------------------------
@@ -749,6 +825,7 @@ def print_report(report: dict[str, Any], settings: Settings) -> None:
     print_load(report)
     print_cli(report)
     print_batch(report)
+    print_service(report)
 
     print("\n== Targets ==")
     print(table(["verdict", "target", "measured"],
@@ -844,18 +921,35 @@ def print_batch(report: dict[str, Any]) -> None:
     rows = []
     for r in batch["runs"]:
         state = "timed out" if r["timed_out"] else ("ok" if r["returncode"] == 0 else f"exit {r['returncode']}")
+        pss = "?" if r["tree_pss_mb"] is None else f"{r['tree_pss_mb']:.0f} MB"
         rows.append([f"{r['rows']:,}", f"{r['rows_written']:,}", f"{r['wall_s']:.1f} s", f"{r['rows_per_s']:,.0f}",
-                     f"{r['maxrss_mb']:.0f} MB", state, {True: "yes", False: "NO", None: "?"}[r["first_output_ok"]]])
-    print(table(["rows in", "rows out", "wall", "rows/s", "peak RSS", "status", "row 1 ok"],
-                rows, [True, True, True, True, True, False, False]))
+                     f"{r['cores_used']:.2f}", f"{r['maxrss_mb']:.0f} MB", pss, state,
+                     {True: "yes", False: "NO", None: "?"}[r["first_output_ok"]]])
+    print(table(["rows in", "rows out", "wall", "rows/s", "cores used", "peak RSS (largest process)",
+                 "peak PSS (all processes)", "status", "row 1 ok"],
+                rows, [True, True, True, True, True, True, True, False, False]))
     for r in batch["runs"]:
         if r.get("error"):
             print(f"error at {r['rows']:,} rows: {r['error']}")
 
 
+def print_service(report: dict[str, Any]) -> None:
+    service = _section(report, "service", "7. HTTP service: rammeaftale serve on 127.0.0.1, POST /v1/evaluate")
+    if not service:
+        return
+    print(f"method: {service['method']}; the client threads share the server's cores")
+    rows = [[str(r["server_workers"]), f"{r['clients']} x {r['requests_per_client']}", f"{r['req_per_s']:,.0f}",
+             f"{r['p50_ms']:.1f} ms", f"{r['p99_ms']:.1f} ms", str(r["differing"])] for r in service["runs"]]
+    print(table(["server processes", "clients x requests", "requests/s", "p50", "p99", "differing answers"],
+                rows, [True, True, True, True, True, True]))
+    for r in service["runs"]:
+        for line in r["differing_examples"]:
+            print(f"differs ({r['server_workers']} processes): {line}")
+
+
 # --- main ------------------------------------------------------------------------------
 
-PARTS = ("throughput", "load", "cli", "batch")
+PARTS = ("throughput", "load", "cli", "batch", "service")
 
 
 def run_part(name: str, report: dict[str, Any], action: Callable[[], None]) -> None:
@@ -897,6 +991,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "load": lambda: load_part(settings, report),
             "cli": lambda: cli_part(settings, report, workdir),
             "batch": lambda: batch_part(settings, report, workdir),
+            "service": lambda: service_part(settings, report),
         }
         for name in PARTS:
             if name in args.skip:

@@ -5,9 +5,16 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
+import textwrap
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,10 +127,11 @@ def test_cli_all_good_exits_zero(root: Path, tmp_path: Path) -> None:
 
 # --- B1: one line per row, with its id, whatever the row holds ---------------------------------
 
-def _run_cli(root: Path | None, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def _run_cli(root: Path | None, *args: str, stdin: bytes | None = None,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     prefix = ["--rulesets", str(root)] if root else []
     return subprocess.run([sys.executable, "-m", "rammeaftale", *prefix, "batch", *args], capture_output=True,
-                          cwd=ROOT, timeout=300, input=stdin)
+                          cwd=ROOT, timeout=300, input=stdin, env={**os.environ, **(env or {})})
 
 
 def test_every_row_gets_one_line_with_its_id_of_any_json_type(root: Path, tmp_path: Path) -> None:
@@ -284,8 +292,6 @@ def test_a_successful_run_leaves_only_the_output(root: Path, tmp_path: Path) -> 
 
 
 def test_a_killed_run_leaves_no_file_that_looks_complete(root: Path, tmp_path: Path) -> None:
-    import signal
-    import time
     dst = tmp_path / "out.jsonl"
     dst.write_text("gammelt resultat\n", "utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "rammeaftale", "--rulesets", str(root), "batch",
@@ -311,20 +317,12 @@ def test_ctrl_c_or_sigterm_to_the_process_group_ends_a_pooled_batch_cleanly(tmp_
     """Red team: Ctrl-C (SIGINT to the whole process group) during ``--workers 2`` hung in 3 of 5 tries in
     ``pool.terminate()``, left the hidden ``.tmp`` file and printed the workers' KeyboardInterrupt tracebacks.
     SIGTERM (timeout, systemd) must clean up too."""
-    import os
-    import signal
-    import time
-    src, dst = tmp_path / "big.jsonl", tmp_path / "t.jsonl"
-    row = json.dumps({"ruleset": "syddanmark-2021", "case": {"paragraf": "SEL § 108", "opsigelsesdato": "2021-01-14"}})
+    src = tmp_path / "big.jsonl"
     with src.open("w", encoding="utf-8") as out:
-        out.writelines(f'{{"id": {i}, {row[1:]}\n' for i in range(300_000))
-    proc = subprocess.Popen([sys.executable, "-m", "rammeaftale", "batch", "opsigelse", "--input", str(src),
-                             "--output", str(dst), "--workers", "2"], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        out.writelines(_opsigelse_rows(0, 300_000))
+    proc = _pooled_batch(src, tmp_path / "t.jsonl", start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while not list(tmp_path.glob(".t.jsonl.*.tmp")) and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
+        _wait_until_under_way(proc, tmp_path)
         time.sleep(0.5)                                      # well into the run: chunks in flight in both workers
         assert proc.poll() is None, "the batch ended before it could be interrupted"
         os.killpg(proc.pid, getattr(signal, signum))         # what a terminal's Ctrl-C (or timeout) does
@@ -337,6 +335,26 @@ def test_ctrl_c_or_sigterm_to_the_process_group_ends_a_pooled_batch_cleanly(tmp_
     assert proc.returncode == code, text
     assert "batch afbrudt" in text and "Traceback" not in text and "KeyboardInterrupt" not in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl"]
+
+
+def _opsigelse_rows(start: int, stop: int) -> list[str]:
+    row = json.dumps({"ruleset": "syddanmark-2021", "case": {"paragraf": "SEL § 108", "opsigelsesdato": "2021-01-14"}})
+    return [f'{{"id": {i}, {row[1:]}\n' for i in range(start, stop)]
+
+
+def _pooled_batch(src: Path | None, dst: Path, **popen: Any) -> subprocess.Popen[bytes]:
+    """``rammeaftale batch opsigelse --workers 2`` from ``src`` (None: a pipe on stdin) to ``dst``."""
+    return subprocess.Popen([sys.executable, "-m", "rammeaftale", "batch", "opsigelse", "--input",
+                             str(src) if src else "-", "--output", str(dst), "--workers", "2"], cwd=ROOT,
+                            stdin=subprocess.DEVNULL if src else subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, **popen)
+
+
+def _wait_until_under_way(proc: subprocess.Popen[bytes], folder: Path) -> None:
+    """Until the batch writes its temporary output (its workers are then running), for at most a minute."""
+    deadline = time.monotonic() + 60
+    while not list(folder.glob(".*.tmp")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
 
 
 # --- B4: CSV output is safe to open in a spreadsheet -------------------------------------------------
@@ -411,3 +429,126 @@ def test_a_row_that_breaks_the_formatter_still_gets_a_line() -> None:
 def test_an_input_file_that_is_not_there_is_a_clean_error(root: Path, tmp_path: Path) -> None:
     done = _run_cli(root, "afregning", "--input", str(tmp_path / "findes-ikke.csv"), "--output", str(tmp_path / "o.csv"))
     assert done.returncode == 1 and b"Traceback" not in done.stderr
+
+
+# --- B7: a worker process that dies loses no row -------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through Linux's /proc")
+def test_a_worker_killed_with_sigkill_mid_batch_loses_no_rows(tmp_path: Path) -> None:
+    """What the kernel's OOM killer does: SIGKILL to one pool process while rows stream through it."""
+    dst = tmp_path / "t.jsonl"
+    proc = _pooled_batch(None, dst)
+    fed, stop = 0, threading.Event()
+
+    def feed() -> None:                  # rows as fast as the batch takes them, until told to stop
+        nonlocal fed
+        assert proc.stdin is not None
+        try:
+            while not stop.is_set():
+                proc.stdin.write("".join(_opsigelse_rows(fed, fed + 200)).encode())
+                fed += 200
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    try:
+        _wait_until_under_way(proc, tmp_path)
+        while len(_children(proc.pid)) < 2 and proc.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        assert proc.poll() is None, "the batch ended before a worker could be killed"
+        os.kill(_children(proc.pid)[0], signal.SIGKILL)
+        time.sleep(0.5)                  # the batch goes on with a new worker
+    finally:
+        stop.set()
+        feeder.join(60)
+        try:
+            proc.wait(60)                # its few lines of stderr fit in the pipe
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.stderr is not None
+    text = proc.stderr.read().decode("utf-8")
+    assert proc.returncode == 0, text
+    assert "en arbejdsproces døde" in text and "SIGKILL" in text and "Traceback" not in text
+    lines = [json.loads(line) for line in dst.read_text("utf-8").splitlines()]
+    assert [line["id"] for line in lines] == list(range(fed)) and fed > 1000
+    assert all(line["output"]["sidste_betalingsdag"] == "2021-02-28" for line in lines)
+
+
+#: What test_plugins' building block ``andel`` does first in this test: SIGKILL its own process on the row
+#: whose udgift is 666, every time or (with $DRAEB_EN_GANG naming a marker file) only the first time.
+KILL = """\
+        if values[navn] == 666:
+            once = os.environ.get("DRAEB_EN_GANG")
+            if not once or not os.path.exists(once):
+                if once:
+                    open(once, "w").close()
+                os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _killer_batch(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[bytes], Path]:
+    """1.000 rows over two workers; row 700 (line 701) kills its worker as :data:`KILL` says."""
+    from .test_plugins import STEP_PLUGIN, STEP_RULE
+    plugin = textwrap.dedent(STEP_PLUGIN)
+    assert "    def run(values):\n" in plugin
+    (tmp_path / "plug").mkdir()
+    (tmp_path / "plug" / "draeber.py").write_text(
+        "import os\nimport signal\n" + plugin.replace("    def run(values):\n", "    def run(values):\n" + KILL), "utf-8")
+    rulesets = tmp_path / "rs"
+    write_ruleset(rulesets, {"objektiv_finansiering.yaml": STEP_RULE.replace("{SATS}", "0.5")}, id="t-2021")
+    src, dst = tmp_path / "ind.jsonl", tmp_path / "ud.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "ruleset": "t-2021", "case": {
+        "udgift": "666" if i == 700 else "100", "befolkning": {"A": 1}}}) + "\n" for i in range(1000)), "utf-8")
+    dst.write_text("gammelt resultat\n", "utf-8")
+    done = _run_cli(rulesets, "objektiv_finansiering", "--input", str(src), "--output", str(dst), "--workers", "2",
+                    env={"RAMMEAFTALE_PLUGINS": str(tmp_path / "plug"), **env})
+    return done, dst
+
+
+def test_the_rows_of_a_worker_killed_mid_chunk_run_again_in_a_new_one(tmp_path: Path) -> None:
+    done, dst = _killer_batch(tmp_path, DRAEB_EN_GANG=str(tmp_path / "draebt"))
+    text = done.stderr.decode("utf-8")
+    assert done.returncode == 0, text
+    assert "en arbejdsproces døde under rækkerne på linje 601–800 (dræbt af signal 9 (SIGKILL)" in text
+    assert "køres igen i en ny proces" in text and "1000 rækker, 1000 besvaret, 0 fejl" in text
+    lines = [json.loads(line) for line in dst.read_text("utf-8").splitlines()]
+    assert [line["id"] for line in lines] == list(range(1000))
+    assert lines[700]["output"]["fordeling"] == {"A": "333.00"} and lines[699]["output"]["fordeling"] == {"A": "50.00"}
+
+
+def test_rows_that_kill_every_worker_stop_the_batch_and_say_how_far_it_got(tmp_path: Path) -> None:
+    done, dst = _killer_batch(tmp_path)
+    text = done.stderr.decode("utf-8")
+    assert done.returncode == 1 and "Traceback" not in text
+    assert re.search(r"batch stoppede: en arbejdsproces døde 2 gange under rækkerne på linje 601–800 \(dræbt af "
+                     r"signal 9 \(SIGKILL\).*\); \d+ rækker var besvaret; outputfilen er ikke skrevet", text), text
+    assert dst.read_text("utf-8") == "gammelt resultat\n"              # the old file, not a gap in a new one
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_worker_that_cannot_start_raises_what_one_process_would(tmp_path: Path) -> None:
+    """Pool workers build their own engine; a ruleset they cannot load is the batch's error, not a hang."""
+    from rammeaftale.errors import RulesetErrors
+
+    from .test_plugins import DOUBLE
+    write_ruleset(tmp_path / "rs", {"objektiv_finansiering.yaml": DOUBLE}, id="t-2021")
+    with pytest.raises(RulesetErrors, match="ukendt funktion 'dobbelt'") as raised:
+        list(batch.run("objektiv_finansiering", _items([json.dumps(GOOD)]), paths=[str(tmp_path / "rs")], workers=2))
+    assert raised.value.errors[0].location and raised.value.to_dict()["kind"] == "invalid_ruleset"

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from ..errors import EngineError, InvalidCase
 from ..model.catalogue import catalogue
-from ..tools.batch import Formatter, Progress, is_csv, read_items, run_formatted
+from ..tools.batch import BatchStopped, Formatter, Progress, is_csv, read_items, run_formatted
 from ..run.api import embedded_rulesets
 from . import danish
 from .common import EXIT_ERROR, EXIT_OK, cli_plugins
@@ -65,6 +65,10 @@ def cmd_batch(args: Any) -> int:
         print("batch afbrudt; outputfilen er ikke skrevet", file=sys.stderr)
         return EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum
     except BrokenPipeError:
+        return EXIT_ERROR
+    except BatchStopped as exc:
+        left = "outputtet på stdout er ufuldstændigt" if args.output == "-" else "outputfilen er ikke skrevet"
+        print(f"batch stoppede: {exc}; {left}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - never a traceback to the user
         print(f"batch stoppede med en intern fejl: {type(exc).__name__}: {exc}; outputfilen er ikke skrevet",
