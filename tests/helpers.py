@@ -86,7 +86,7 @@ def reference_evaluate(source: str, names: dict, functions) -> object:
 
     from rammeaftale.formula import expr as _expr
     tree = ast.parse(source.strip(), mode="eval")
-    _expr._check(tree, source.strip(), functions)
+    _expr._check(tuple(ast.walk(tree)), source.strip(), functions)
     walker = simpleeval.EvalWithCompoundTypes(operators=dict(_expr._OPERATORS), functions=dict(functions),
                                               names=dict(names))
     return walker._eval(tree.body)
