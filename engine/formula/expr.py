@@ -292,7 +292,8 @@ def _prepare(source: str, functions: Mapping[str, Callable[..., Any]]) -> _Prepa
     nodes = tuple(ast.walk(tree))      # walked once for every check below (a third of the load time)
     _no_stray_tuples(nodes, source)
     names, called = _check(nodes, source, functions)
-    _fold(tree.body, source)
+    if any(map(_computes_constants, nodes)):    # else there is nothing to fold: most formulas
+        _fold(tree.body, source)
     body = tree.body
     direct: tuple[str, Any] | None = (
         ("name", body.id) if isinstance(body, ast.Name)
@@ -443,6 +444,13 @@ def _literal(node: ast.Constant, source: str) -> None:
 
 def _clip(text: str) -> str:
     return text if len(text) <= 30 else text[:27] + "..."
+
+
+def _computes_constants(node: ast.AST) -> bool:
+    """An operator on literals only: the innermost part of any constant subtree :func:`_fold` computes."""
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant)
+    return isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant)
 
 
 def _fold(node: ast.AST, source: str) -> None:
