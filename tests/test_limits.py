@@ -174,3 +174,17 @@ def test_a_lone_surrogate_is_refused_where_the_case_is_read():
         Engine.default().evaluate("opsigelse", {"paragraf": "SEL-108", "opsigelsesdato": "2021-01-14",
                                                 "situation": "ophoer\ud800"}, ruleset="syddanmark-2021")
     caught.value.message.encode("utf-8")
+
+
+def test_lowering_a_question_on_first_use_is_not_counted_in_the_time_bound():
+    """The first answer to a question lowers it (milliseconds, load work); the case's bound starts after."""
+    engine = Engine.default(limits=Limits(seconds=0.003))
+    rule = engine.ruleset("syddanmark-2021").questions["lukning"]
+    assert rule._program is None
+    result = engine.evaluate("lukning", {
+        "driftsherre": "Vejle", "driftsherre_type": "kommune", "organisering": "selvstaendigt",
+        "beslutningsdato": "2021-05-01", "budget": "20000000", "aarsresultat": "-4000000",
+        "overfoert_resultat": "-1000000",
+        "omsaetning": {"Vejle": {"2019": "330000", "2020": "330000"}, "Odense": {"2019": "670000", "2020": "670000"}},
+    }, ruleset="syddanmark-2021", trace=False)
+    assert rule._program is not None and result.output

@@ -114,6 +114,7 @@ class RuleQuestion:
         ``time.monotonic()`` value) overrides ``seconds``, so re-runs under
         alternative readings share one time budget.
         """
+        program = self.program          # lowered (on first use) before the clock starts
         namespace = {**self._parameter_values, **values}
         if self.param_points and readings:
             for point in self.param_points:
@@ -126,7 +127,7 @@ class RuleQuestion:
             ctx.touched.extend(self.param_points)
         if self._warnings:
             ctx.warn_all(self._warnings)
-        return self.program.run(namespace, ctx, ctx.trace, deadline), ctx
+        return program.run(namespace, ctx, ctx.trace, deadline), ctx
 
     def rerun(self, first: Context, point: Point, readings: dict[str, str], deadline: float) -> dict[str, Any]:
         """The raw outputs of the case ``first`` evaluated, under ``readings`` (no trace).

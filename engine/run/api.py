@@ -157,6 +157,7 @@ class Engine:
             chosen = self.ruleset(ruleset, region=region, dato=dato)
             rule = self._question(chosen, question, values)
             readings = _check_readings(fortolkninger, chosen, rule)
+            rule.program            # lowered on first use: that is load work, not the case's time
             deadline = monotonic() + self.limits.seconds
             raw, ctx = rule.run(values, trace, readings=readings, deadline=deadline)
             output = typed_output(spec.outputs, raw, rule.meta.where)
